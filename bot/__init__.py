@@ -1,0 +1,1 @@
+"""The platform-neutral core: conversation router, services, ports and scheduled jobs."""

@@ -1,0 +1,5 @@
+"""Conversation flows; importing this package registers every handler on bot.routes.ROUTES."""
+
+from bot.flows import basics
+
+__all__ = ["basics"]

@@ -1,0 +1,74 @@
+"""Writing outbound messages: one outbox row per person, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.ui import Message
+from storage.models import Organisation, OutboxMessage, Person, PlatformIdentity
+
+WEB = "web"
+PLATFORM_PREFERENCE = ("slack", "teams")
+
+
+def bucket_for(channel: str, tenant_key: str) -> str:
+    """The rate-limit bucket of a channel: one per Slack workspace or Teams tenant."""
+    return f"{channel}:{tenant_key}" if tenant_key else channel
+
+
+async def route(*, db: AsyncSession, person: Person) -> tuple[str, str]:
+    """Where a person is reached: their chat identity, else their organisation's platform."""
+    identities = (
+        await db.scalars(select(PlatformIdentity).where(PlatformIdentity.person_id == person.id))
+    ).all()
+    by_platform = {i.platform: i for i in identities}
+    for platform in PLATFORM_PREFERENCE:
+        if platform in by_platform:
+            return platform, bucket_for(platform, by_platform[platform].tenant_key)
+    org = await db.get(Organisation, person.organisation_id)
+    if org is not None:
+        await db.refresh(org, ["slack_workspaces", "teams_tenants"])
+        if org.slack_workspaces:
+            return "slack", bucket_for("slack", org.slack_workspaces[0].team_id)
+        if org.teams_tenants:
+            return "teams", bucket_for("teams", org.teams_tenants[0].tenant_id)
+    return WEB, WEB
+
+
+async def enqueue(
+    *,
+    db: AsyncSession,
+    person: Person,
+    message: Message,
+    now: datetime,
+    kind: str = "reply",
+    dedupe_key: str | None = None,
+    channel: str | None = None,
+    bucket: str | None = None,
+) -> int | None:
+    """Queue `message` for `person`; returns the row id, or None if `dedupe_key` was queued."""
+    if channel is None:
+        channel, bucket = await route(db=db, person=person)
+    values = {
+        "person_id": person.id,
+        "channel": channel,
+        "bucket": bucket or bucket_for(channel, ""),
+        "kind": kind,
+        "payload": message.to_payload(),
+        "dedupe_key": dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxMessage).values(**values)
+    if dedupe_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    row_id = await db.scalar(stmt.returning(OutboxMessage.id))
+    return row_id

@@ -1,0 +1,73 @@
+"""Ports: what the core needs from the outside world, as Protocols (no platform types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.ui import Message
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a delivery is for, and how their platform reaches them (ids, DM channel, ref)."""
+
+    person_id: int
+    name: str
+    email: str
+    timezone: str
+    locale: str
+    external_id: str | None = None
+    tenant_key: str | None = None
+    dm_channel_id: str | None = None
+    conversation_ref: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row handed to a sender."""
+
+    outbox_id: int
+    channel: str
+    bucket: str
+    kind: str
+    recipient: Recipient
+    message: Message
+    attempt: int
+    platform_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Delivered; `ref` is the platform's id for the message (for later updates)."""
+
+    ref: str | None = None
+    learned: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    """The platform said wait (429): hold this workspace or tenant for `retry_after` seconds."""
+
+    retry_after: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Not delivered: retry later when `retryable`, else dead-letter with `reason`."""
+
+    reason: str
+    retryable: bool
+
+
+SendResult = Sent | RateLimited | Failed
+
+
+class Sender(Protocol):
+    """Delivers outbox rows of one channel ('slack', 'teams', 'web') to people."""
+
+    channel: str
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        """Deliver one message; never raise for platform errors, return Failed instead."""
+        ...

@@ -1,0 +1,89 @@
+"""Typed settings from the environment and `.env`, read once by app.py and passed down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; secrets are SecretStr and never printed."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    database_url: str = ""
+    reporting_database_url: str = ""
+    secret_key: SecretStr | None = Field(
+        default=None, description="comma-separated secrets, newest first (rotation)"
+    )
+    admin_token: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 3000
+    log_level: str = "INFO"
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    teams_authority: str | None = None
+    teams_openid_metadata_url: str = (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+    teams_allowed_service_urls: str = "https://smba.trafficmanager.net/"
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+
+    @property
+    def slack_enabled(self) -> bool:
+        """True when Slack credentials are configured."""
+        return self.slack_bot_token is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        """True when Teams credentials are configured."""
+        return bool(self.teams_app_id) and self.teams_app_password is not None
+
+    @property
+    def local_mode(self) -> bool:
+        """No Slack and no Teams credentials: SQLite, sample organisation, web playground."""
+        return not (self.slack_enabled or self.teams_enabled)
+
+    @property
+    def operational_url(self) -> str:
+        """The operational database URL (a local SQLite file by default)."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'coach.db'}"
+
+    @property
+    def reporting_url(self) -> str:
+        """The reporting database URL (a second local SQLite file by default)."""
+        return self.reporting_database_url or f"sqlite:///{self.data_dir / 'reporting.db'}"
+
+
+def resolve_secret(settings: Settings) -> str:
+    """The encryption secret: SECRET_KEY, else (local mode) a generated owner-only file."""
+    if settings.secret_key is not None and settings.secret_key.get_secret_value().strip():
+        return settings.secret_key.get_secret_value()
+    if not settings.local_mode:
+        raise SystemExit("SECRET_KEY must be set when Slack or Teams is configured.")
+    path = settings.data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value

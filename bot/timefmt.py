@@ -1,0 +1,46 @@
+"""Times shown to people: in the viewer's IANA zone, with the zone's abbreviation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+
+def is_valid_zone(name: str) -> bool:
+    """True when `name` is an IANA time zone known to this machine (tzdata)."""
+    if not name or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return name in _zones()
+
+
+_ZONES: set[str] = set()
+
+
+def _zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+def local(dt: datetime, zone: str) -> datetime:
+    """An aware instant converted to `zone`."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: times in the core are aware UTC")
+    return dt.astimezone(ZoneInfo(zone))
+
+
+def show(dt: datetime, zone: str) -> str:
+    """E.g. 'Tue 24 Nov 2026, 14:30 GMT' in the viewer's zone."""
+    here = local(dt, zone)
+    return f"{here:%a} {here.day} {here:%b %Y}, {here:%H:%M} {here.tzname()}"
+
+
+def utc(dt: datetime) -> datetime:
+    """The same instant in UTC (aware)."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware datetime")
+    return dt.astimezone(UTC)

@@ -1,0 +1,59 @@
+"""User-facing words as data: message catalogues per locale and a small loader."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+MESSAGES_DIR = Path(__file__).parent / "messages"
+DEFAULT_LOCALE = "en"
+
+
+def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _flatten(name, value, out)
+        else:
+            out[name] = str(value)
+
+
+@cache
+def _catalogue(locale: str) -> dict[str, str]:
+    path = MESSAGES_DIR / f"{locale}.toml"
+    if not path.exists():
+        return {}
+    out: dict[str, str] = {}
+    _flatten("", tomllib.loads(path.read_text(encoding="utf-8")), out)
+    return out
+
+
+def available_locales() -> list[str]:
+    """Locales that have a message catalogue."""
+    return sorted(p.stem for p in MESSAGES_DIR.glob("*.toml"))
+
+
+class Copy:
+    """Looks up a message by dotted key in the person's locale, falling back to English."""
+
+    def __init__(self, locale: str = DEFAULT_LOCALE) -> None:
+        base = locale.replace("-", "_").split("_")[0].lower() if locale else DEFAULT_LOCALE
+        self.locale = base if base in available_locales() else DEFAULT_LOCALE
+
+    def has(self, key: str) -> bool:
+        """True when `key` exists in this locale or in English."""
+        return key in _catalogue(self.locale) or key in _catalogue(DEFAULT_LOCALE)
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The message for `key`, with `{name}` placeholders filled from `values`."""
+        template = _catalogue(self.locale).get(key) or _catalogue(DEFAULT_LOCALE).get(key)
+        if template is None:
+            raise KeyError(f"no message {key!r} in prompts/messages/{DEFAULT_LOCALE}.toml")
+        return template.format_map(values) if values else template
+
+
+def copy_for(locale: str | None) -> Copy:
+    """The catalogue for a locale such as 'en', 'en-GB' or 'fr_FR'."""
+    return Copy(locale or DEFAULT_LOCALE)

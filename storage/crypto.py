@@ -1,0 +1,54 @@
+"""Encryption at rest for confidential text (Fernet, rotatable with MultiFernet)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+__all__ = ["InvalidToken", "Keyring", "derive_key"]
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """Derive a 32-byte key for one purpose from an operator secret (HMAC-SHA256)."""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+class Keyring:
+    """Encrypts with the first secret, decrypts with any: rotation by prepending a new one."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        cleaned = [s.strip() for s in secrets if s.strip()]
+        if not cleaned:
+            raise ValueError("at least one secret key is needed for encryption at rest")
+        self._fernets = [
+            Fernet(base64.urlsafe_b64encode(derive_key(s, "coach-companion/encryption/v1")))
+            for s in cleaned
+        ]
+        self._multi = MultiFernet(self._fernets)
+        self._pseudonym_key = derive_key(cleaned[0], "coach-companion/pseudonym/v1")
+
+    @classmethod
+    def from_setting(cls, value: str) -> Keyring:
+        """Build from a comma-separated list of secrets, newest first."""
+        return cls(value.split(","))
+
+    def encrypt(self, plaintext: str) -> str:
+        """Encrypt text with the primary key; returns an ASCII token."""
+        return self._multi.encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        """Decrypt a token made with any key on the ring."""
+        return self._multi.decrypt(token.encode("ascii")).decode("utf-8")
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt a token under the primary key."""
+        return self._multi.rotate(token.encode("ascii")).decode("ascii")
+
+    def pseudonym(self, kind: str, ident: object) -> str:
+        """A stable keyed pseudonym (HMAC) for an internal id; the key is never stored."""
+        msg = f"{kind}:{ident}".encode()
+        return hmac.new(self._pseudonym_key, msg, hashlib.sha256).hexdigest()[:32]

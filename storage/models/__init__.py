@@ -1,0 +1,33 @@
+"""Every operational table, importable from one place."""
+
+from storage.models.audit import AuditEntry
+from storage.models.base import Base
+from storage.models.messaging import DeliveryHold, InboundEvent, OutboxMessage
+from storage.models.organisation import Organisation, SlackWorkspace, TeamsTenant
+from storage.models.people import AvailabilityWindow, CoachProfile, Person, PlatformIdentity
+from storage.models.programme import Engagement, Programme
+from storage.models.progress import CheckIn, Goal, Handoff, Nudge, Reflection
+from storage.models.sessions import Booking
+
+__all__ = [
+    "AuditEntry",
+    "AvailabilityWindow",
+    "Base",
+    "Booking",
+    "CheckIn",
+    "CoachProfile",
+    "DeliveryHold",
+    "Engagement",
+    "Goal",
+    "Handoff",
+    "InboundEvent",
+    "Nudge",
+    "Organisation",
+    "OutboxMessage",
+    "Person",
+    "PlatformIdentity",
+    "Programme",
+    "Reflection",
+    "SlackWorkspace",
+    "TeamsTenant",
+]

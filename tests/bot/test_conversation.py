@@ -1,0 +1,71 @@
+"""Core flows through bot.conversation: help, greetings, unknown input, sessions, privacy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.conversation import respond
+from bot.interaction import Interaction
+from bot.ui import Message
+from storage.db import Database
+from storage.models import Booking, OutboxMessage
+from tests.factories import T0, make_world
+
+
+async def say(db: Database, who_email: str, text: str, **kw: object) -> list[Message]:
+    """Send text as a person through the router; return the replies it queued."""
+    async with db.transaction() as s:
+        from storage.models import Person
+
+        who = await s.scalar(select(Person).where(Person.email == who_email))
+        assert who is not None
+        kind = kw.pop("kind", "text")
+        replies = await respond(
+            db=s,
+            interaction=Interaction(who=who, channel="web", kind=kind, now=T0, text=text, **kw),  # type: ignore[arg-type]
+        )
+    return replies
+
+
+async def test_help_lists_commands_and_buttons(db: Database) -> None:
+    async with db.transaction() as s:
+        await make_world(s)
+    [reply] = await say(db, "leader@example.com", "help")
+    assert "Ana Ruiz" in reply.text
+    assert {f.label for f in reply.facts} >= {"book", "sessions", "privacy", "help"}
+    assert any(b.value == "sessions" for b in reply.buttons)
+    async with db.reading() as s:
+        rows = (await s.scalars(select(OutboxMessage))).all()
+    assert len(rows) == 1 and rows[0].channel == "web" and rows[0].status == "pending"
+    assert Message.from_payload(rows[0].payload) == reply
+
+
+async def test_unknown_word_gets_menu(db: Database) -> None:
+    async with db.transaction() as s:
+        await make_world(s)
+    [reply] = await say(db, "leader@example.com", "frobnicate")
+    assert "frobnicate" in reply.text and reply.buttons
+
+
+async def test_sessions_shown_in_viewer_zone(db: Database) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+        s.add(
+            Booking(
+                engagement_id=w.engagement.id,
+                leader_id=w.leader.id,
+                coach_id=w.coach.id,
+                starts_at=T0 + timedelta(days=2),
+                ends_at=T0 + timedelta(days=2, hours=1),
+                ics_uid="uid-1",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    [leader_view] = await say(db, "leader@example.com", "sessions")
+    assert leader_view.facts[0].label == "Thu 26 Nov 2026, 05:00 EST"
+    [coach_view] = await say(db, "coach@example.com", "sessions")
+    assert coach_view.facts[0].label == "Thu 26 Nov 2026, 11:00 CET"
+    assert "Sam Lee" in coach_view.facts[0].value
