@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_FILE = "secret.key"
+SECRET_FILE = "secret.key"  # noqa: S105  (a file name, not a secret)
 
 
 class Settings(BaseSettings):
