@@ -47,3 +47,29 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
 async def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url` from async code (in a worker thread)."""
     await asyncio.to_thread(_upgrade, url, revision)
+
+
+def _current_heads(url: str) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    sync_url = make_url(url)
+    driver = {"sqlite+aiosqlite": "sqlite", "postgresql+psycopg": "postgresql+psycopg"}.get(
+        sync_url.drivername, sync_url.drivername
+    )
+    if driver == "postgresql":
+        driver = "postgresql+psycopg"
+    engine = create_engine(sync_url.set(drivername=driver))
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def is_up_to_date(url: str) -> bool:
+    """True when the database at `url` is migrated to the newest revision."""
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    return _current_heads(url) == heads

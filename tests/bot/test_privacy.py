@@ -1,0 +1,70 @@
+"""Privacy export and erase on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.privacy import UnknownPerson, erase, export
+from storage.crypto import Keyring
+from storage.db import Database
+from storage.models import AuditEntry, Engagement, Goal, Person, Reflection
+from tests.factories import T0, make_world
+
+
+async def _with_reflection(db: Database) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+        s.add(
+            Reflection(
+                leader_id=w.leader.id,
+                engagement_id=w.engagement.id,
+                prompt_id="p1",
+                answer="I avoided a hard conversation",
+                answered_at=T0,
+                created_at=T0,
+            )
+        )
+        s.add(
+            Goal(
+                engagement_id=w.engagement.id,
+                leader_id=w.leader.id,
+                title="Hold hard conversations",
+                levels={"0": "one a month"},
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+
+
+async def test_export_holds_decrypted_words(db: Database) -> None:
+    await _with_reflection(db)
+    async with db.reading() as s:
+        data = await export(db=s, email=" Leader@Example.com ", now=T0)
+    [person] = data["people"]
+    assert person["profile"]["timezone"] == "America/New_York"
+    assert person["reflections"][0]["answer"] == "I avoided a hard conversation"
+    assert person["goals"][0]["title"] == "Hold hard conversations"
+
+
+async def test_erase_removes_person_and_their_words(db: Database, keyring: Keyring) -> None:
+    await _with_reflection(db)
+    async with db.transaction() as s:
+        assert await erase(db=s, email="leader@example.com", now=T0, keyring=keyring) == 1
+    async with db.reading() as s:
+        assert await s.scalar(select(func.count()).select_from(Reflection)) == 0
+        assert await s.scalar(select(func.count()).select_from(Goal)) == 0
+        assert await s.scalar(select(func.count()).select_from(Engagement)) == 0
+        assert await s.scalar(select(func.count()).select_from(Person)) == 1  # the coach stays
+        entry = await s.scalar(select(AuditEntry))
+    assert entry is not None and entry.action == "privacy.erase"
+    assert "leader@example.com" not in str(entry.detail) and "@" not in entry.subject_id
+
+
+async def test_unknown_email_changes_nothing(db: Database, keyring: Keyring) -> None:
+    await _with_reflection(db)
+    with pytest.raises(UnknownPerson, match=r"nobody@example\.com"):
+        async with db.transaction() as s:
+            await erase(db=s, email="nobody@example.com", now=T0, keyring=keyring)
+    async with db.reading() as s:
+        assert await s.scalar(select(func.count()).select_from(Person)) == 2
