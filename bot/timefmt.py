@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 def is_valid_zone(name: str) -> bool:
     """True when `name` is an IANA time zone known to this machine (tzdata)."""
-    if not name or name != name.strip():
+    if not name or name != name.strip() or name not in _zones():
         return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
-    return name in _zones()
+    return True
 
 
 _ZONES: set[str] = set()
