@@ -40,6 +40,7 @@ class Person(Timestamped, Base):
     employment_status: Mapped[str] = mapped_column(String(16), default="employed")
     workday_starts: Mapped[time] = mapped_column(Time(), default=time(9, 0))
     workday_ends: Mapped[time] = mapped_column(Time(), default=time(17, 30))
+    working_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     identities: Mapped[list[PlatformIdentity]] = relationship(

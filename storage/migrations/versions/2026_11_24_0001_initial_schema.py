@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 09:58:31.011354
+Create Date: 2026-11-24 10:24:10.533632
 """
 
 from collections.abc import Sequence
@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("employment_status", sa.String(length=16), nullable=False),
         sa.Column("workday_starts", sa.Time(), nullable=False),
         sa.Column("workday_ends", sa.Time(), nullable=False),
+        sa.Column("working_days", sa.JSON(), nullable=False),
         sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(

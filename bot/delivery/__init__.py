@@ -1,0 +1,1 @@
+"""Outbox delivery internals: row claims and marks, reports and retry policy (see dispatcher)."""
