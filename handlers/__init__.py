@@ -1,0 +1,1 @@
+"""The edges: platform adapters (Slack, Teams) and the local web playground with /healthz."""

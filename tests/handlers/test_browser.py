@@ -1,0 +1,153 @@
+"""The playground in a real headless Chromium: pick a leader, type help, click a button."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Page, async_playwright, expect
+
+from bot.clock import VirtualClock
+from bot.dispatcher import Dispatcher
+from handlers.web import WebDeps, WebSender, add_web_routes
+from storage.crypto import Keyring
+from storage.db import Database
+from storage.models import Base, Booking
+from tests.conftest import IN_CI
+from tests.factories import T0, World, make_world
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+WAIT_MS = 20_000  # an upper bound for slow machines, not a timing assertion
+
+
+@pytest.fixture
+async def site(tmp_path: Path, keyring: Keyring) -> AsyncIterator[tuple[str, World]]:
+    """The real web routes on an ephemeral 127.0.0.1 port over a fresh SQLite database."""
+    database = Database(f"sqlite:///{tmp_path}/browser.db", keyring)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with database.transaction() as s:
+        world = await make_world(s)
+        s.add(
+            Booking(
+                engagement_id=world.engagement.id,
+                leader_id=world.leader.id,
+                coach_id=world.coach.id,
+                starts_at=T0 + timedelta(days=2),
+                ends_at=T0 + timedelta(days=2, hours=1),
+                ics_uid="uid-browser",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    clock = VirtualClock(source=lambda: T0)
+    dispatcher = Dispatcher(database=database, senders={"web": WebSender()}, clock=clock.now)
+
+    async def run_due(now: object) -> list[tuple[str, str]]:
+        report = await dispatcher.wake()
+        return [("outbox", f"{report.sent} sent")]
+
+    app = web.Application()
+    add_web_routes(
+        app,
+        deps=WebDeps(
+            database=database,
+            clock=clock,
+            dispatcher=dispatcher,
+            run_due=run_due,
+            scheduler_state=lambda: {"running": False},
+            local_mode=True,
+        ),
+    )
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield str(server.make_url("/")), world
+    finally:
+        await server.close()
+        await database.dispose()
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[tuple[Page, list[str]]]:
+    """A headless Debian Chromium page, and the console errors it reports."""
+    if not HAVE_CHROMIUM:
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's package")
+        pytest.skip(f"{CHROMIUM} is not installed (`make chromium`)")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = await browser.new_context(service_workers="block")
+            tab = await context.new_page()
+            tab.set_default_timeout(WAIT_MS)
+            errors: list[str] = []
+            tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            yield tab, errors
+        finally:
+            await browser.close()
+
+
+async def test_pick_a_leader_type_help_and_click_a_button(
+    site: tuple[str, World], page: tuple[Page, list[str]]
+) -> None:
+    url, world = site
+    tab, errors = page
+    await tab.goto(url)
+    picker = tab.get_by_label("Talk as")
+    await expect(picker).to_be_enabled(timeout=WAIT_MS)
+    await picker.select_option(label="Ana Ruiz (Europe/Madrid)")  # start as the coach
+    await expect(tab.locator("#person-info")).to_contain_text("Coach", timeout=WAIT_MS)
+    await picker.select_option(label="Sam Lee (America/New_York)")
+    await expect(tab.locator("#person-info")).to_contain_text(
+        "Leadership Programme", timeout=WAIT_MS
+    )
+    await expect(tab.locator("#clock-now")).to_have_text(
+        "Tue 24 Nov 2026, 05:00 EST", timeout=WAIT_MS
+    )
+
+    box = tab.get_by_label("Message to Coach Companion")
+    await box.fill("help")
+    await box.press("Enter")
+    transcript = tab.locator("#transcript")
+    await expect(transcript.locator(".row.me").first).to_have_text("help", timeout=WAIT_MS)
+    answer = transcript.locator("article.cc-msg").first
+    await expect(answer.locator("h3")).to_have_text("Coach Companion", timeout=WAIT_MS)
+    await expect(answer).to_contain_text("Ana Ruiz", timeout=WAIT_MS)
+
+    await answer.get_by_role("button", name="My sessions").click()
+    sessions = transcript.locator("article.cc-msg").nth(1)
+    await expect(sessions.locator("h3")).to_have_text("Your upcoming sessions", timeout=WAIT_MS)
+    await expect(sessions.locator("dt").first).to_have_text(
+        "Thu 26 Nov 2026, 05:00 EST", timeout=WAIT_MS
+    )
+    await expect(transcript.locator(".row.me").nth(1)).to_have_text("My sessions")
+    await expect(transcript.locator("article.cc-msg")).to_have_count(2)
+
+    await tab.get_by_role("button", name="+1 day").click()
+    await expect(tab.locator("#clock-now")).to_have_text(
+        "Wed 25 Nov 2026, 05:00 EST", timeout=WAIT_MS
+    )
+    assert not await tab.locator("#error").text_content()
+    assert errors == []
+    assert world.leader.name == "Sam Lee"
