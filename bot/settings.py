@@ -81,7 +81,7 @@ def resolve_secret(settings: Settings) -> str:
     path = settings.data_dir / SECRET_FILE
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

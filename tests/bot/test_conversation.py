@@ -7,7 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.conversation import respond
+from bot.dispatcher import Dispatcher
 from bot.interaction import Interaction
+from bot.ports import Delivery, SendResult, Sent
 from bot.ui import Message
 from storage.db import Database
 from storage.models import Booking, OutboxMessage
@@ -69,3 +71,49 @@ async def test_sessions_shown_in_viewer_zone(db: Database) -> None:
     [coach_view] = await say(db, "coach@example.com", "sessions")
     assert coach_view.facts[0].label == "Thu 26 Nov 2026, 11:00 CET"
     assert "Sam Lee" in coach_view.facts[0].value
+
+
+class RecordingPort:
+    """A chat port that records what it is asked to deliver."""
+
+    channel = "web"
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        self.deliveries.append(delivery)
+        return Sent(ref=f"rec:{delivery.outbox_id}")
+
+
+async def test_button_round_trip_reaches_the_person_through_the_port(db: Database) -> None:
+    port = RecordingPort()
+    dispatcher = Dispatcher(database=db, senders={"web": port}, clock=lambda: T0)
+    async with db.transaction() as s:
+        await make_world(s)
+    [menu] = await say(db, "leader@example.com", "hello")
+    await dispatcher.wake()
+    button = next(b for b in menu.buttons if b.value == "privacy")
+    [answer] = await say(
+        db, "leader@example.com", "", kind="action", action_id=button.action_id, value=button.value
+    )
+    await dispatcher.wake()
+    assert [d.message for d in port.deliveries] == [menu, answer]
+    assert {d.recipient.timezone for d in port.deliveries} == {"America/New_York"}
+    assert "encrypted" in answer.text and answer.facts[-1].value == "Ana Ruiz"
+
+
+async def test_expired_button_and_form_change_nothing(db: Database) -> None:
+    async with db.transaction() as s:
+        await make_world(s)
+    [a] = await say(db, "leader@example.com", "", kind="action", action_id="gone", value="x")
+    [f] = await say(db, "leader@example.com", "", kind="submit", form_id="old-form")
+    assert "expired" in a.text and "nothing was saved" in f.text
+
+
+async def test_coach_help_is_for_coaches(db: Database) -> None:
+    async with db.transaction() as s:
+        await make_world(s)
+    [reply] = await say(db, "coach@example.com", "/coach help")
+    assert reply.title.endswith("for coaches")
+    assert {b.value for b in reply.buttons} == {"sessions", "privacy"}

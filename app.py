@@ -1,0 +1,274 @@
+"""Coach Companion: composition root and command line (`python app.py --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import select
+
+from bot.clock import VirtualClock, system_now
+from bot.demo import next_monday, run_demo
+from bot.dispatcher import Dispatcher
+from bot.jobs import JobContext, run_due
+from bot.ports import Sender
+from bot.privacy import UnknownPerson, erase, export
+from bot.roster import RosterError, import_path
+from bot.scheduler import build_scheduler, scheduler_state
+from bot.settings import Settings, resolve_secret
+from handlers.web import WebDeps, WebSender, add_web_routes
+from storage.crypto import Keyring
+from storage.db import Database
+from storage.migrate import is_up_to_date, upgrade_sync
+from storage.models import Organisation
+from storage.rotate import rotate_keys
+
+log = logging.getLogger("coach_companion")
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+@dataclass
+class Runtime:
+    """Everything a command needs, built once from Settings."""
+
+    settings: Settings
+    database: Database
+    clock: VirtualClock
+    dispatcher: Dispatcher
+    jobs: JobContext
+
+
+def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runtime:
+    """Wire settings, database, senders, dispatcher and jobs together (connects nothing yet)."""
+    keyring = Keyring.from_setting(resolve_secret(settings))
+    database = Database(settings.operational_url, keyring)
+    clock = clock or VirtualClock()
+    senders: dict[str, Sender] = {"web": WebSender()}
+    dispatcher = Dispatcher(database=database, senders=senders, clock=clock.now)
+    return Runtime(settings, database, clock, dispatcher, JobContext(database, dispatcher))
+
+
+async def prepare_database(rt: Runtime, *, load_sample: bool = False) -> None:
+    """Local mode: migrate (and load the sample organisation); else insist on `db upgrade`."""
+    url = rt.settings.operational_url
+    if rt.settings.local_mode:
+        await asyncio.to_thread(upgrade_sync, url)
+        if not load_sample:
+            return
+        async with rt.database.transaction() as db:
+            if await db.scalar(select(Organisation.id).limit(1)) is None:
+                now = rt.clock.now()
+                await import_path(db=db, path=EXAMPLES / "org.yaml", now=now)
+                await import_path(db=db, path=EXAMPLES / "leaders.csv", now=now)
+                log.info("loaded the sample organisation from %s", EXAMPLES)
+    elif not await asyncio.to_thread(is_up_to_date, url):
+        raise SystemExit("The database is not migrated: run `python app.py db upgrade` first.")
+
+
+def build_web_app(rt: Runtime, scheduler: AsyncIOScheduler | None) -> web.Application:
+    """One aiohttp application hosting every route."""
+    app = web.Application(client_max_size=1024**2)
+    deps = WebDeps(
+        database=rt.database,
+        clock=rt.clock,
+        dispatcher=rt.dispatcher,
+        run_due=lambda now: run_due(rt.jobs, now=now),
+        scheduler_state=lambda: scheduler_state(scheduler) if scheduler else {"running": False},
+        local_mode=rt.settings.local_mode,
+    )
+    add_web_routes(app, deps=deps)
+    return app
+
+
+async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
+    """Run the HTTP server (and the scheduler) until interrupted."""
+    await prepare_database(rt, load_sample=True)
+    scheduler = (
+        build_scheduler(rt.jobs, rt.clock.now, first_run=system_now()) if with_scheduler else None
+    )
+    runner = web.AppRunner(build_web_app(rt, scheduler), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, rt.settings.host, port)
+    await site.start()
+    if scheduler:
+        scheduler.start()
+    mode = "local mode (SQLite, sample organisation)" if rt.settings.local_mode else "production"
+    print(f"Coach Companion is serving on http://{rt.settings.host}:{port}/ in {mode}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        if scheduler:
+            scheduler.shutdown(wait=False)
+        await runner.cleanup()
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with its offset (or Z); a naive time is refused."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise SystemExit(
+            f"--now {text!r} is not an ISO 8601 time, e.g. 2026-11-24T09:00:00Z"
+        ) from None
+    if value.tzinfo is None:
+        raise SystemExit(f"--now {text!r} has no time zone: add Z or an offset like +01:00")
+    return value.astimezone(UTC)
+
+
+async def cmd_import(rt: Runtime, path: Path, org: str | None) -> int:
+    """Import a roster file, all or nothing."""
+    await prepare_database(rt)
+    try:
+        async with rt.database.transaction() as db:
+            result = await import_path(db=db, path=path, now=rt.clock.now(), organisation=org)
+    except RosterError as exc:
+        print(f"{path}: nothing was imported, {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem.where}: {problem.message}", file=sys.stderr)
+        return 2
+    print(f"{path}: {result}")
+    return 0
+
+
+async def cmd_run_due(rt: Runtime, now: datetime) -> int:
+    """Run every sweep once at `now`."""
+    await prepare_database(rt)
+    failed = 0
+    for job_id, summary in await run_due(rt.jobs, now=now):
+        print(f"{job_id}: {summary}")
+        failed += summary.startswith("FAILED")
+    return 1 if failed else 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text + "\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+def confirm_erase(email: str) -> bool:
+    """Ask the operator to confirm an erase on the terminal."""
+    answer = input(f"Erase everything about {email}? This cannot be undone. [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def cmd_privacy(rt: Runtime, action: str, email: str, out: Path | None) -> int:
+    """Export or erase one person's data (an erase is confirmed before this runs)."""
+    await prepare_database(rt)
+    now = rt.clock.now()
+    try:
+        if action == "export":
+            async with rt.database.reading() as db:
+                data = await export(db=db, email=email, now=now)
+            text = json.dumps(data, indent=2, ensure_ascii=False)
+            if out:
+                await asyncio.to_thread(_write_private, out, text)
+                print(f"wrote {out}")
+            else:
+                print(text)
+            return 0
+        async with rt.database.transaction() as db:
+            count = await erase(db=db, email=email, now=now, keyring=rt.database.keyring)
+        print(f"erased {count} person record(s) for {email} and everything linked to them")
+        return 0
+    except UnknownPerson as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+async def cmd_db(rt: Runtime, action: str) -> int:
+    """Upgrade the schema, or re-encrypt confidential columns under the newest key."""
+    if action == "upgrade":
+        await asyncio.to_thread(upgrade_sync, rt.settings.operational_url)
+        print("database upgraded to the newest schema")
+        return 0
+    count = await rotate_keys(rt.database)
+    print(f"re-encrypted {count} value(s) under the newest secret key")
+    return 0
+
+
+async def cmd_demo(weeks: int, start: datetime | None) -> int:
+    """A simulated programme on a fresh local database."""
+    if not 1 <= weeks <= 12:
+        raise SystemExit("--weeks must be between 1 and 12")
+    logging.getLogger().setLevel(logging.WARNING)  # the demo prints its own transcript
+    begin = start or next_monday(system_now())
+    await run_demo(examples=EXAMPLES, weeks=weeks, start=begin, out=print)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="python app.py", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("serve", help="the HTTP server (Slack, Teams, playground, /healthz)")
+    s.add_argument("--no-scheduler", action="store_true", help="do not run the sweep jobs here")
+    s.add_argument("--port", type=int, default=None, help="port (default: PORT env or 3000)")
+    i = sub.add_parser("import", help="import an organisation YAML or a leaders CSV")
+    i.add_argument("file", type=Path)
+    i.add_argument("--org", help="organisation slug (CSV, when there are several)")
+    r = sub.add_parser("run-due", help="run every scheduled sweep once")
+    r.add_argument("--now", help="the instant, ISO 8601 with offset (default: now)")
+    pv = sub.add_parser("privacy", help="export or erase a person's data")
+    pv.add_argument("action", choices=["export", "erase"])
+    pv.add_argument("email")
+    pv.add_argument("--out", type=Path, help="export: write JSON to this file (mode 600)")
+    pv.add_argument("--yes", action="store_true", help="erase: do not ask for confirmation")
+    d = sub.add_parser("demo", help="a simulated programme on a fresh local database")
+    d.add_argument("--weeks", type=int, default=2)
+    d.add_argument("--start", help="virtual start, ISO 8601 with offset (default: next Monday)")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade", "rotate-key"])
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    args = parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "demo":
+        start = parse_instant(args.start) if args.start else None
+        return asyncio.run(cmd_demo(args.weeks, start))
+    rt = build_runtime(settings)
+    command: Any
+    if args.command == "serve":
+        command = serve(rt, with_scheduler=not args.no_scheduler, port=args.port or settings.port)
+    elif args.command == "import":
+        command = cmd_import(rt, args.file, args.org)
+    elif args.command == "run-due":
+        now = parse_instant(args.now) if args.now else rt.clock.now()
+        command = cmd_run_due(rt, now)
+    elif args.command == "privacy":
+        if args.action == "erase" and not args.yes and not confirm_erase(args.email):
+            print("nothing erased")
+            return 1
+        command = cmd_privacy(rt, args.action, args.email, args.out)
+    else:
+        command = cmd_db(rt, args.action)
+    try:
+        return asyncio.run(_run(rt, command))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(rt: Runtime, command: Any) -> int:
+    try:
+        return int(await command or 0)
+    finally:
+        await rt.database.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
