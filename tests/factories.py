@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AvailabilityWindow,
+    Booking,
     CoachProfile,
     Engagement,
+    Goal,
     Organisation,
     Person,
     Programme,
@@ -82,3 +84,33 @@ async def make_world(db: AsyncSession, now: datetime = T0) -> World:
     db.add(engagement)
     await db.flush()
     return World(org=org, programme=programme, coach=coach, leader=leader, engagement=engagement)
+
+
+def add_booking(db: AsyncSession, w: World, starts_at: datetime, *, uid: str = "uid-1") -> Booking:
+    """A confirmed one-hour session between the world's leader and coach."""
+    booking = Booking(
+        engagement_id=w.engagement.id,
+        leader_id=w.leader.id,
+        coach_id=w.coach.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        ics_uid=uid,
+        created_at=T0,
+        updated_at=T0,
+    )
+    db.add(booking)
+    return booking
+
+
+def add_goal(db: AsyncSession, w: World, title: str, levels: dict[str, str]) -> Goal:
+    """A goal of the world's leader with the given GAS level descriptions."""
+    goal = Goal(
+        engagement_id=w.engagement.id,
+        leader_id=w.leader.id,
+        title=title,
+        levels=levels,
+        created_at=T0,
+        updated_at=T0,
+    )
+    db.add(goal)
+    return goal

@@ -12,8 +12,8 @@ from bot.interaction import Interaction
 from bot.ports import Delivery, SendResult, Sent
 from bot.ui import Message
 from storage.db import Database
-from storage.models import Booking, OutboxMessage
-from tests.factories import T0, make_world
+from storage.models import OutboxMessage
+from tests.factories import T0, add_booking, make_world
 
 
 async def say(db: Database, who_email: str, text: str, **kw: object) -> list[Message]:
@@ -54,18 +54,7 @@ async def test_unknown_word_gets_menu(db: Database) -> None:
 async def test_sessions_shown_in_viewer_zone(db: Database) -> None:
     async with db.transaction() as s:
         w = await make_world(s)
-        s.add(
-            Booking(
-                engagement_id=w.engagement.id,
-                leader_id=w.leader.id,
-                coach_id=w.coach.id,
-                starts_at=T0 + timedelta(days=2),
-                ends_at=T0 + timedelta(days=2, hours=1),
-                ics_uid="uid-1",
-                created_at=T0,
-                updated_at=T0,
-            )
-        )
+        add_booking(s, w, T0 + timedelta(days=2), uid="uid-1")
     [leader_view] = await say(db, "leader@example.com", "sessions")
     assert leader_view.facts[0].label == "Thu 26 Nov 2026, 05:00 EST"
     [coach_view] = await say(db, "coach@example.com", "sessions")

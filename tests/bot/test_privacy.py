@@ -9,7 +9,7 @@ from bot.privacy import UnknownPerson, erase, export
 from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import AuditEntry, Engagement, Goal, Person, Reflection
-from tests.factories import T0, make_world
+from tests.factories import T0, add_goal, make_world
 
 
 async def _with_reflection(db: Database) -> None:
@@ -25,16 +25,7 @@ async def _with_reflection(db: Database) -> None:
                 created_at=T0,
             )
         )
-        s.add(
-            Goal(
-                engagement_id=w.engagement.id,
-                leader_id=w.leader.id,
-                title="Hold hard conversations",
-                levels={"0": "one a month"},
-                created_at=T0,
-                updated_at=T0,
-            )
-        )
+        add_goal(s, w, "Hold hard conversations", {"0": "one a month"})
 
 
 async def test_export_holds_decrypted_words(db: Database) -> None:

@@ -7,18 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, async_playwright, expect
 
-from bot.clock import VirtualClock
-from bot.dispatcher import Dispatcher
-from handlers.web import WebDeps, WebSender, add_web_routes
 from storage.crypto import Keyring
 from storage.db import Database
-from storage.models import Base, Booking
+from storage.models import Base
 from tests.conftest import IN_CI
-from tests.factories import T0, World, make_world
+from tests.factories import T0, World, add_booking, make_world
+from tests.handlers.web_env import build
 
 pytestmark = pytest.mark.browser
 
@@ -45,37 +42,8 @@ async def site(tmp_path: Path, keyring: Keyring) -> AsyncIterator[tuple[str, Wor
         await conn.run_sync(Base.metadata.create_all)
     async with database.transaction() as s:
         world = await make_world(s)
-        s.add(
-            Booking(
-                engagement_id=world.engagement.id,
-                leader_id=world.leader.id,
-                coach_id=world.coach.id,
-                starts_at=T0 + timedelta(days=2),
-                ends_at=T0 + timedelta(days=2, hours=1),
-                ics_uid="uid-browser",
-                created_at=T0,
-                updated_at=T0,
-            )
-        )
-    clock = VirtualClock(source=lambda: T0)
-    dispatcher = Dispatcher(database=database, senders={"web": WebSender()}, clock=clock.now)
-
-    async def run_due(now: object) -> list[tuple[str, str]]:
-        report = await dispatcher.wake()
-        return [("outbox", f"{report.sent} sent")]
-
-    app = web.Application()
-    add_web_routes(
-        app,
-        deps=WebDeps(
-            database=database,
-            clock=clock,
-            dispatcher=dispatcher,
-            run_due=run_due,
-            scheduler_state=lambda: {"running": False},
-            local_mode=True,
-        ),
-    )
+        add_booking(s, world, T0 + timedelta(days=2), uid="uid-browser")
+    app, _clock, _jobs = build(database)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:

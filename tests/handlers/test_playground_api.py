@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.models import Booking, Person
-from tests.factories import T0, World
+from storage.models import Person
+from tests.factories import T0, World, add_booking
 from tests.handlers.web_env import Env, outbox_rows, post
 
 
@@ -47,18 +47,7 @@ async def test_help_round_trip(env: Env) -> None:
 
 async def test_button_click_round_trip(env: Env) -> None:
     async with env.database.transaction() as s:
-        s.add(
-            Booking(
-                engagement_id=env.world.engagement.id,
-                leader_id=env.world.leader.id,
-                coach_id=env.world.coach.id,
-                starts_at=T0 + timedelta(days=2),
-                ends_at=T0 + timedelta(days=2, hours=1),
-                ics_uid="uid-1",
-                created_at=T0,
-                updated_at=T0,
-            )
-        )
+        add_booking(s, env.world, T0 + timedelta(days=2))
     who = env.world.leader.id
     _, first = await post(env, "/api/interact", {"person_id": who, "text": "help"})
     status, body = await post(

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from storage.crypto import InvalidToken, Keyring
 from storage.db import Database
 from storage.models import Goal, OutboxMessage
-from tests.factories import T0, make_world
+from tests.factories import T0, add_goal, make_world
 
 
 async def test_datetimes_come_back_aware_utc(db: Database) -> None:
@@ -38,15 +38,8 @@ async def test_naive_datetime_is_refused(db: Database) -> None:
 async def test_confidential_text_is_encrypted_at_rest(db: Database) -> None:
     async with db.transaction() as s:
         w = await make_world(s)
-        s.add(
-            Goal(
-                engagement_id=w.engagement.id,
-                leader_id=w.leader.id,
-                title="Delegate the quarterly budget to my deputy",
-                levels={"0": "I delegate one budget line"},
-                created_at=T0,
-                updated_at=T0,
-            )
+        add_goal(
+            s, w, "Delegate the quarterly budget to my deputy", {"0": "I delegate one budget line"}
         )
     async with db.reading() as s:
         raw = (await s.execute(text("SELECT title, levels FROM goals"))).one()
@@ -103,16 +96,7 @@ async def test_rotate_keys_reencrypts_under_the_new_secret(db: Database) -> None
 
     async with db.transaction() as s:
         w = await make_world(s)
-        s.add(
-            Goal(
-                engagement_id=w.engagement.id,
-                leader_id=w.leader.id,
-                title="Speak up in the exec meeting",
-                levels={"1": "twice a month"},
-                created_at=T0,
-                updated_at=T0,
-            )
-        )
+        add_goal(s, w, "Speak up in the exec meeting", {"1": "twice a month"})
     both = Database(db.url, Keyring(["brand-new-secret", "test-secret-not-for-production"]))
     try:
         assert await rotate_keys(both) == 2
