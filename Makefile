@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format check-python chromium postgres demo clean
+.PHONY: run test lint format check-python chromium postgres demo migration clean
 
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory check-python
@@ -49,6 +49,11 @@ chromium:
 ## postgres: start the local PostgreSQL cluster if it is down
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+
+## migration: autogenerate a schema revision from the models (review it before committing)
+migration: $(STAMP)
+	@test -n "$(m)" || { echo 'usage: make migration m="what changed"'; exit 2; }
+	$(PY) -c 'import sys; from storage.migrate import new_revision; new_revision(sys.argv[1])' "$(m)"
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -99,7 +99,14 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
     runner = web.AppRunner(build_web_app(rt, scheduler), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, rt.settings.host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SystemExit(
+            f"Cannot listen on {rt.settings.host}:{port} ({exc.strerror}); "
+            "set PORT to a free port, e.g. PORT=3001 make run"
+        ) from None
     if scheduler:
         scheduler.start()
     mode = "local mode (SQLite, sample organisation)" if rt.settings.local_mode else "production"

@@ -58,7 +58,10 @@ class Database:
     def __init__(self, url: str, keyring: Keyring, *, echo: bool = False) -> None:
         self.url = async_url(url)
         self.keyring = keyring
-        self.engine = create_async_engine(self.url, echo=echo, pool_pre_ping=True)
+        # hide_parameters: bound values (emails, ciphertext) stay out of errors and logs.
+        self.engine = create_async_engine(
+            self.url, echo=echo, pool_pre_ping=True, hide_parameters=True
+        )
         attach_keyring(self.engine.sync_engine, keyring)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)

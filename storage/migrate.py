@@ -73,3 +73,13 @@ def is_up_to_date(url: str) -> bool:
 
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     return _current_heads(url) == heads
+
+
+def new_revision(message: str) -> None:
+    """Autogenerate a revision for model changes, against a scratch SQLite database at head."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/scratch.db"
+        _upgrade(url, "head")
+        command.revision(alembic_config(url), message=message, autogenerate=True)
