@@ -39,7 +39,8 @@ def _pick(interaction: Interaction) -> Handler | None:
     if interaction.kind == "submit":
         return ROUTES.forms.get(interaction.form_id)
     text = interaction.text.strip()
-    if text.lower().strip("!. ") in GREETINGS:
+    words = [w.strip("!,.?") for w in text.lower().split()]
+    if words and (" ".join(words) in GREETINGS or (len(words) <= 3 and words[0] in GREETINGS)):
         return ROUTES.commands.get("hello")
     word = command_word(text)
     if word in ROUTES.commands:

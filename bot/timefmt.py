@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
+@lru_cache(maxsize=1024)
+def zone_info(name: str) -> ZoneInfo:
+    """The ZoneInfo for an IANA name, cached (zoneinfo itself keeps only a few)."""
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=4096)
 def is_valid_zone(name: str) -> bool:
     """True when `name` is an IANA time zone known to this machine (tzdata)."""
     if not name or name != name.strip() or name not in _zones():
@@ -30,7 +38,7 @@ def local(dt: datetime, zone: str) -> datetime:
     """An aware instant converted to `zone`."""
     if dt.tzinfo is None:
         raise ValueError("naive datetime: times in the core are aware UTC")
-    return dt.astimezone(ZoneInfo(zone))
+    return dt.astimezone(zone_info(zone))
 
 
 def show(dt: datetime, zone: str) -> str:

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.timefmt import zone_info
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,7 @@ DEFAULT_WORKING_DAYS = (0, 1, 2, 3, 4)
 def zone_of(person: Person) -> ZoneInfo:
     """The person's IANA zone (UTC if the stored name is unknown to this machine)."""
     try:
-        return ZoneInfo(person.timezone)
+        return zone_info(person.timezone)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         log.warning("person %d has an unknown time zone; using UTC", person.id)
         return ZoneInfo("UTC")

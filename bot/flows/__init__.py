@@ -1,5 +1,5 @@
 """Conversation flows; importing this package registers every handler on bot.routes.ROUTES."""
 
-from bot.flows import basics
+from bot.flows import basics, overview
 
-__all__ = ["basics"]
+__all__ = ["basics", "overview"]

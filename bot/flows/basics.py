@@ -1,66 +1,80 @@
-"""Help, greetings, upcoming sessions, privacy, and answers to unknown or expired input."""
+"""Help, greetings, the main menu, and answers to unknown, expired or not-yet-built input."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+import re
 
 from bot.people import current_engagement
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
-from bot.timefmt import show
 from bot.ui import Button, Fact, Message
-from storage.models import Booking, CheckIn, Goal, Person, Reflection
 
-LEADER_MENU = ("book", "sessions", "goals", "checkin", "reflect", "privacy")
-COACH_MENU = ("sessions", "privacy")
-NOT_READY = ("book", "goals", "checkin", "reflect", "pause", "resume")
-MAX_SESSIONS_SHOWN = 10
+LEADER_COMMANDS = ("book", "sessions", "goals", "checkin", "reflect", "pause", "resume")
+COACH_COMMANDS = ("sessions",)
+# Words whose flows arrive in later issues; each issue removes its words when it registers them.
+NOT_READY = frozenset({"book", "goals", "checkin", "reflect", "pause", "resume"})
+LEADER_MENU = ("book", "sessions", "goals", "checkin", "reflect", "privacy", "help")
+COACH_MENU = ("sessions", "privacy", "help")
+DEVELOPMENTAL_MIN_WORDS = 4
+ECHO_LIMIT = 40
+_UNSAFE_ECHO = re.compile(r"[\x00-\x1f\x7f*_~`<>|\[\]]")
+
+
+def is_coach(turn: Turn) -> bool:
+    """True when the person talking is a coach."""
+    return turn.interaction.who.role == "coach"
 
 
 def menu(turn: Turn) -> tuple[Button, ...]:
-    """The main buttons for the person's role; each runs a command."""
-    words = COACH_MENU if turn.interaction.who.role == "coach" else LEADER_MENU
+    """The main buttons for the person's role (only what works today); each runs a command."""
+    words = COACH_MENU if is_coach(turn) else LEADER_MENU
     return tuple(
-        Button(label=turn.copy(f"buttons.{w}"), action_id=COMMAND_ACTION, value=w) for w in words
+        Button(label=turn.copy(f"buttons.{w}"), action_id=COMMAND_ACTION, value=w)
+        for w in words
+        if w not in NOT_READY
     )
+
+
+def first_name(turn: Turn) -> str:
+    """The person's first name, for a friendly greeting."""
+    name = turn.interaction.who.name.strip()
+    return name.split()[0] if name else ""
 
 
 @ROUTES.command("help")
 async def help_(turn: Turn) -> list[Message]:
     """Explain what the bot does for this person, with their commands and main buttons."""
     who, copy = turn.interaction.who, turn.copy
-    first = who.name.split()[0] if who.name else ""
-    if who.role == "coach":
-        title, intro = copy("help.coach_title"), copy("help.coach_intro", name=first)
-        facts: tuple[Fact, ...] = (
-            Fact(label="sessions", value=copy("help.coach_cmd_sessions")),
-            Fact(label="help", value=copy("help.cmd_help")),
+    if is_coach(turn):
+        title, intro, footer = (
+            copy("help.coach_title"),
+            copy("help.coach_intro", name=first_name(turn)),
+            copy("help.coach_footer"),
         )
+        words: tuple[str, ...] = tuple(f"coach_{w}" for w in COACH_COMMANDS)
     else:
-        title = copy("help.leader_title")
+        title, footer, words = copy("help.leader_title"), copy("help.footer"), LEADER_COMMANDS
+        engagement = await current_engagement(db=turn.db, leader=who)
+        coach = engagement.coach if engagement else None
         if who.role == "admin":
-            intro = copy("help.admin_intro", name=first)
+            intro = copy("help.admin_intro", name=first_name(turn))
+        elif coach:
+            intro = copy("help.leader_intro", name=first_name(turn), coach=coach.name)
         else:
-            engagement = await current_engagement(db=turn.db, leader=who)
-            coach = engagement.coach if engagement else None
-            intro = (
-                copy("help.leader_intro", name=first, coach=coach.name)
-                if coach
-                else copy("help.leader_no_coach", name=first)
-            )
-        words = ("book", "sessions", "goals", "checkin", "reflect", "pause", "resume")
-        facts = tuple(Fact(label=w, value=copy(f"help.cmd_{w}")) for w in words)
-        facts += (
-            Fact(label="privacy", value=copy("help.cmd_privacy")),
-            Fact(label="help", value=copy("help.cmd_help")),
-        )
+            intro = copy("help.leader_no_coach", name=first_name(turn))
+    facts = []
+    for key in (*words, "privacy", "help"):
+        word = key.removeprefix("coach_")
+        value = copy(f"help.cmd_{key}")
+        if word in NOT_READY:
+            value = f"{value} {copy('help.not_yet')}"
+        facts.append(Fact(label=word, value=value))
     return [
         Message(
             title=title,
             text=f"{intro}\n\n*{copy('help.commands_heading')}*",
-            facts=facts,
+            facts=tuple(facts),
             buttons=menu(turn),
-            footer=copy("help.footer"),
+            footer=footer,
         )
     ]
 
@@ -68,99 +82,16 @@ async def help_(turn: Turn) -> list[Message]:
 @ROUTES.command("hello")
 async def hello(turn: Turn) -> list[Message]:
     """Greet the person and offer the main buttons."""
-    who = turn.interaction.who
-    first = who.name.split()[0] if who.name else ""
-    return [Message(text=turn.copy("greeting.hello", name=first), buttons=menu(turn))]
+    return [Message(text=turn.copy("greeting.hello", name=first_name(turn)), buttons=menu(turn))]
 
 
-@ROUTES.command("sessions")
-async def sessions(turn: Turn) -> list[Message]:
-    """List the person's upcoming confirmed sessions in their own time zone."""
-    who, copy, now = turn.interaction.who, turn.copy, turn.interaction.now
-    other = aliased(Person)
-    is_coach = who.role == "coach"
-    other_id = Booking.leader_id if is_coach else Booking.coach_id
-    rows = (
-        await turn.db.execute(
-            select(Booking, other.name)
-            .join(other, other.id == other_id)
-            .where(
-                or_(Booking.leader_id == who.id, Booking.coach_id == who.id),
-                Booking.status == "confirmed",
-                Booking.ends_at > now,
-            )
-            .order_by(Booking.starts_at)
-            .limit(MAX_SESSIONS_SHOWN)
-        )
-    ).all()
-    if not rows:
-        key = "sessions.none_coach" if is_coach else "sessions.none"
-        return [Message(text=copy(key), buttons=menu(turn))]
-    facts = tuple(
-        Fact(
-            label=show(booking.starts_at, who.timezone),
-            value=f"{copy(f'sessions.kind_{booking.kind}')} "
-            + copy(
-                "sessions.with_leader" if is_coach else "sessions.with_coach",
-                leader=name,
-                coach=name,
-            ),
-        )
-        for booking, name in rows
-    )
-    return [
-        Message(
-            title=copy("sessions.title"),
-            text=copy("common.time_in_zone", zone=who.timezone),
-            facts=facts,
-        )
-    ]
-
-
-@ROUTES.command("privacy")
-async def privacy(turn: Turn) -> list[Message]:
-    """Say what is kept about the person and who can see it, with real counts."""
-    who, copy, db = turn.interaction.who, turn.copy, turn.db
-    reflections = await db.scalar(select(func.count()).where(Reflection.leader_id == who.id)) or 0
-    shared = (
-        await db.scalar(
-            select(func.count()).where(
-                Reflection.leader_id == who.id, Reflection.shared_with_coach.is_(True)
-            )
-        )
-        or 0
-    )
-    goals = await db.scalar(select(func.count()).where(Goal.leader_id == who.id)) or 0
-    checkins = await db.scalar(select(func.count()).where(CheckIn.leader_id == who.id)) or 0
-    facts = [
-        Fact(
-            label=copy("privacy.kept"),
-            value=copy(
-                "privacy.kept_value",
-                reflections=reflections,
-                shared=shared,
-                goals=goals,
-                checkins=checkins,
-            ),
-        )
-    ]
-    engagement = await current_engagement(db=db, leader=who)
-    if engagement and engagement.coach:
-        facts.append(Fact(label=copy("privacy.coach"), value=engagement.coach.name))
-    return [
-        Message(
-            title=copy("privacy.title"),
-            text=copy("privacy.body"),
-            facts=tuple(facts),
-            footer=copy("privacy.export_erase"),
-        )
-    ]
-
-
-def _not_ready(word: str) -> None:
+def _leader_command(word: str) -> None:
     @ROUTES.command(word)
     async def answer(turn: Turn) -> list[Message]:
         copy = turn.copy
+        if turn.interaction.who.role != "leader":
+            text = copy("not_ready.leaders_only", word=word)
+            return [Message(text=text, buttons=menu(turn))]
         lines = [copy("not_ready.text", feature=copy(f"not_ready.feature_{word}"))]
         engagement = await current_engagement(db=turn.db, leader=turn.interaction.who)
         if engagement and engagement.coach:
@@ -171,21 +102,28 @@ def _not_ready(word: str) -> None:
         return [Message(text="\n".join(lines), buttons=menu(turn))]
 
 
-for _word in NOT_READY:
-    _not_ready(_word)
+for _word in sorted(NOT_READY):
+    _leader_command(_word)
+
+
+def echo(text: str) -> str:
+    """What the person typed, made safe to quote back: no markup, no control characters."""
+    cleaned = " ".join(_UNSAFE_ECHO.sub(" ", text).split())
+    return cleaned if len(cleaned) <= ECHO_LIMIT else cleaned[: ECHO_LIMIT - 1] + "…"
 
 
 async def unknown(turn: Turn) -> list[Message]:
     """Answer input we do not recognise with what we can do."""
     copy = turn.copy
-    word = turn.interaction.text.strip().split()[0] if turn.interaction.text.strip() else ""
-    text = f"{copy('unknown.text', word=word[:40])} {copy('unknown.hint')}"
-    return [Message(text=text, buttons=menu(turn))]
+    said = echo(turn.interaction.text)
+    text = copy("unknown.text", word=said) if said else copy("unknown.empty")
+    return [Message(text=f"{text} {copy('unknown.hint')}", buttons=menu(turn))]
 
 
 async def free_text(turn: Turn) -> list[Message]:
     """Free text that is not a command: the bot never coaches, so it points to the coach."""
-    if turn.interaction.who.role != "leader" or len(turn.interaction.text.split()) < 4:
+    words = turn.interaction.text.split()
+    if turn.interaction.who.role != "leader" or len(words) < DEVELOPMENTAL_MIN_WORDS:
         return await unknown(turn)
     return [Message(text=turn.copy("unknown.developmental"), buttons=menu(turn))]
 

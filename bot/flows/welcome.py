@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.flows.basics import NOT_READY
 from bot.outbox import enqueue
 from bot.routes import COMMAND_ACTION
 from bot.ui import Button, Fact, Message
@@ -18,7 +19,7 @@ from storage.models import Engagement, OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
-LEADER_BUTTONS = ("book", "help")
+LEADER_BUTTONS = ("book", "sessions", "help")
 
 
 def _leader_message(engagement: Engagement, coach: Person | None) -> Message:
@@ -32,6 +33,7 @@ def _leader_message(engagement: Engagement, coach: Person | None) -> Message:
     buttons = tuple(
         Button(label=copy(f"buttons.{word}"), action_id=COMMAND_ACTION, value=word)
         for word in LEADER_BUTTONS
+        if word not in NOT_READY
     )
     return Message(title=copy("welcome.title"), text="\n\n".join(lines), buttons=buttons)
 

@@ -105,4 +105,37 @@ async def test_coach_help_is_for_coaches(db: Database) -> None:
         await make_world(s)
     [reply] = await say(db, "coach@example.com", "/coach help")
     assert reply.title.endswith("for coaches")
-    assert {b.value for b in reply.buttons} == {"sessions", "privacy"}
+    assert {b.value for b in reply.buttons} == {"sessions", "privacy", "help"}
+    assert "only what your own clients choose to share" in reply.footer
+    [privacy] = await say(db, "coach@example.com", "privacy")
+    assert "only your own clients" in privacy.text
+    assert [f.value for f in privacy.facts] == ["1", "0"]
+    [book] = await say(db, "coach@example.com", "book")
+    assert "for leaders" in book.text
+
+
+async def test_leader_help_marks_what_is_not_available_yet(db: Database) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+        w.engagement.coach_id = None
+    [reply] = await say(db, "leader@example.com", "help")
+    assert "match you with one" in reply.text
+    facts = {f.label: f.value for f in reply.facts}
+    assert facts["book"].endswith("(not available yet)")
+    assert not facts["sessions"].endswith("(not available yet)")
+    assert "book" not in {b.value for b in reply.buttons}
+    [answer] = await say(db, "leader@example.com", "checkin")
+    assert answer.text.startswith("Not available in this version yet: goal check-ins.")
+
+
+async def test_greetings_and_unknown_input_are_answered_safely(db: Database) -> None:
+    async with db.transaction() as s:
+        await make_world(s)
+    [hi] = await say(db, "coach@example.com", "Hi there!")
+    assert hi.text.startswith("Hello Ana!")
+    [odd] = await say(db, "coach@example.com", "*rm* `x` <b>\x00 what")
+    assert odd.text.startswith('I didn\'t recognise "rm x b what"')
+    [blank] = await say(db, "leader@example.com", "   ")
+    assert "any words" in blank.text
+    [long] = await say(db, "coach@example.com", "z" * 500)
+    assert "z" * 39 + "…" in long.text and "z" * 41 not in long.text

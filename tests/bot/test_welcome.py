@@ -90,7 +90,10 @@ async def test_welcome_waits_for_local_working_hours_not_3_am(db: Database) -> N
     assert (leader_row.person_id, coach_row.person_id) == (leader.id, coach.id)
     to_leader = Message.from_payload(leader_row.payload)
     assert "Leadership Programme" in to_leader.text and "Sam" in to_leader.text
-    assert "Ana Ruiz" in to_leader.text and {b.value for b in to_leader.buttons} == {"book", "help"}
+    assert "Ana Ruiz" in to_leader.text and {b.value for b in to_leader.buttons} == {
+        "sessions",
+        "help",
+    }
     to_coach = Message.from_payload(coach_row.payload)
     assert "Sam Lee" in to_coach.text and to_coach.facts[0].value == "America/New_York"
     # 14:00 UTC is 15:00 in Madrid: the coach is at work, so their note is due now too.
@@ -172,7 +175,7 @@ async def test_paused_or_coachless_engagements(db: Database) -> None:
         engagement.status, engagement.coach_id = "active", None
     assert await sweep(db, utc(2026, 11, 2, 14)) == 1
     [row] = await outbox(db)
-    assert "choose your coach" in Message.from_payload(row.payload).text
+    assert "match you with a coach" in Message.from_payload(row.payload).text
 
 
 async def test_coach_note_waits_for_the_coachs_working_hours(db: Database) -> None:
