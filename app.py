@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.clock import VirtualClock, system_now
@@ -22,7 +25,7 @@ from bot.demo import next_monday, run_demo
 from bot.dispatcher import Dispatcher
 from bot.jobs import JobContext, run_due
 from bot.ports import Sender
-from bot.privacy import UnknownPerson, erase, export
+from bot.privacy import UnknownPerson, erase, export, find
 from bot.roster import RosterError, import_path
 from bot.scheduler import build_scheduler, scheduler_state
 from bot.settings import Settings, resolve_secret
@@ -90,8 +93,31 @@ def build_web_app(rt: Runtime, scheduler: AsyncIOScheduler | None) -> web.Applic
     return app
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def describe_mode(settings: Settings, dialect: str) -> str:
+    """A line saying how this process runs, for the operator."""
+    if settings.local_mode:
+        return f"local mode ({dialect}, sample organisation, web playground)"
+    platforms = [
+        n for n, on in (("Slack", settings.slack_enabled), ("Teams", settings.teams_enabled)) if on
+    ]
+    return f"production mode ({dialect}; {' and '.join(platforms)} configured)"
+
+
 async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
-    """Run the HTTP server (and the scheduler) until interrupted."""
+    """Run the HTTP server (and the scheduler) until interrupted or terminated."""
+    if rt.settings.local_mode and rt.settings.host not in LOOPBACK_HOSTS:
+        raise CliError(
+            f"HOST={rt.settings.host}: the local playground has no sign-in, so in local mode "
+            "it only listens on 127.0.0.1 (or ::1). Configure Slack or Teams to serve publicly."
+        )
+    if not rt.settings.local_mode:
+        log.warning(
+            "this version has no Slack or Teams adapter yet: /slack/events and /api/messages "
+            "are not served, and messages for those platforms stay queued in the outbox"
+        )
     await prepare_database(rt, load_sample=True)
     scheduler = (
         build_scheduler(rt.jobs, rt.clock.now, first_run=system_now()) if with_scheduler else None
@@ -103,33 +129,45 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        raise SystemExit(
-            f"Cannot listen on {rt.settings.host}:{port} ({exc.strerror}); "
+        raise CliError(
+            f"cannot listen on {rt.settings.host}:{port} ({exc.strerror}); "
             "set PORT to a free port, e.g. PORT=3001 make run"
         ) from None
     if scheduler:
         scheduler.start()
-    mode = "local mode (SQLite, sample organisation)" if rt.settings.local_mode else "production"
+    mode = describe_mode(rt.settings, rt.database.engine.dialect.name)
     print(f"Coach Companion is serving on http://{rt.settings.host}:{port}/ in {mode}", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         if scheduler:
             scheduler.shutdown(wait=False)
         await runner.cleanup()
 
 
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant with its offset (or Z); a naive time is refused."""
+class CliError(Exception):
+    """A mistake in what the operator asked for: printed plainly, exit status 2."""
+
+
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def parse_instant(text: str, option: str = "--now") -> datetime:
+    """An ISO 8601 instant with its offset (or Z), between 2000 and 2199; naive is refused."""
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.strip().upper().replace("Z", "+00:00"))
     except ValueError:
-        raise SystemExit(
-            f"--now {text!r} is not an ISO 8601 time, e.g. 2026-11-24T09:00:00Z"
+        raise CliError(
+            f"{option} {text!r} is not an ISO 8601 time, e.g. 2026-11-24T09:00:00Z"
         ) from None
     if value.tzinfo is None:
-        raise SystemExit(f"--now {text!r} has no time zone: add Z or an offset like +01:00")
-    return value.astimezone(UTC)
+        raise CliError(f"{option} {text!r} has no time zone: add Z or an offset like +01:00")
+    value = value.astimezone(UTC)
+    if not EARLIEST <= value < LATEST:
+        raise CliError(f"{option} {text!r} is out of range: give a time between 2000 and 2199")
+    return value
 
 
 async def cmd_import(rt: Runtime, path: Path, org: str | None) -> int:
@@ -158,8 +196,11 @@ async def cmd_run_due(rt: Runtime, now: datetime) -> int:
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.write_text(text + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    """Write `text` to a file only its owner can read, from the first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text + "\n")
 
 
 def confirm_erase(email: str) -> bool:
@@ -168,8 +209,10 @@ def confirm_erase(email: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-async def cmd_privacy(rt: Runtime, action: str, email: str, out: Path | None) -> int:
-    """Export or erase one person's data (an erase is confirmed before this runs)."""
+async def cmd_privacy(
+    rt: Runtime, action: str, email: str, *, out: Path | None, confirmed: bool
+) -> int:
+    """Export or erase one person's data; an erase asks first unless `confirmed`."""
     await prepare_database(rt)
     now = rt.clock.now()
     try:
@@ -177,19 +220,29 @@ async def cmd_privacy(rt: Runtime, action: str, email: str, out: Path | None) ->
             async with rt.database.reading() as db:
                 data = await export(db=db, email=email, now=now)
             text = json.dumps(data, indent=2, ensure_ascii=False)
-            if out:
-                await asyncio.to_thread(_write_private, out, text)
-                print(f"wrote {out}")
-            else:
+            if out is None:
                 print(text)
+                return 0
+            try:
+                await asyncio.to_thread(_write_private, out, text)
+            except OSError as exc:
+                raise CliError(f"cannot write {out}: {exc.strerror}") from None
+            print(f"wrote {out} (readable only by you)")
             return 0
+        async with rt.database.reading() as db:
+            await find(db=db, email=email)
+        if not confirmed:
+            if not sys.stdin.isatty():
+                raise CliError("erase needs confirmation: add --yes when not at a terminal")
+            if not await asyncio.to_thread(confirm_erase, email):
+                print("nothing erased")
+                return 1
         async with rt.database.transaction() as db:
             count = await erase(db=db, email=email, now=now, keyring=rt.database.keyring)
         print(f"erased {count} person record(s) for {email} and everything linked to them")
         return 0
     except UnknownPerson as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
 
 
 async def cmd_db(rt: Runtime, action: str) -> int:
@@ -206,68 +259,106 @@ async def cmd_db(rt: Runtime, action: str) -> int:
 async def cmd_demo(weeks: int, start: datetime | None) -> int:
     """A simulated programme on a fresh local database."""
     if not 1 <= weeks <= 12:
-        raise SystemExit("--weeks must be between 1 and 12")
+        raise CliError(f"--weeks {weeks}: give a number of weeks from 1 to 12")
     logging.getLogger().setLevel(logging.WARNING)  # the demo prints its own transcript
     begin = start or next_monday(system_now())
     await run_demo(examples=EXAMPLES, weeks=weeks, start=begin, out=print)
     return 0
 
 
+DESCRIPTION = """Coach Companion: a Slack and Teams bot that runs a coaching programme between
+sessions. Settings come from the environment or .env (see README.md); with no Slack or Teams
+credentials it runs in local mode on SQLite with the sample organisation."""
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    p = argparse.ArgumentParser(prog="python app.py", description=__doc__)
+    p = argparse.ArgumentParser(prog="python app.py", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser("serve", help="the HTTP server (Slack, Teams, playground, /healthz)")
+    s = sub.add_parser("serve", help="the HTTP server (playground in local mode, /healthz)")
     s.add_argument("--no-scheduler", action="store_true", help="do not run the sweep jobs here")
-    s.add_argument("--port", type=int, default=None, help="port (default: PORT env or 3000)")
+    s.add_argument("--port", type=int, default=None, help="port (default: PORT or 3000)")
     i = sub.add_parser("import", help="import an organisation YAML or a leaders CSV")
-    i.add_argument("file", type=Path)
-    i.add_argument("--org", help="organisation slug (CSV, when there are several)")
+    i.add_argument("file", type=Path, help="org.yaml (or .yml) or leaders.csv; see examples/")
+    i.add_argument("--org", help="organisation slug, for a CSV when there are several")
     r = sub.add_parser("run-due", help="run every scheduled sweep once")
-    r.add_argument("--now", help="the instant, ISO 8601 with offset (default: now)")
+    r.add_argument("--now", help="the instant, ISO 8601 with offset, e.g. 2026-11-30T09:00:00Z")
     pv = sub.add_parser("privacy", help="export or erase a person's data")
-    pv.add_argument("action", choices=["export", "erase"])
-    pv.add_argument("email")
-    pv.add_argument("--out", type=Path, help="export: write JSON to this file (mode 600)")
+    pv.add_argument("action", choices=["export", "erase"], help="export as JSON, or erase")
+    pv.add_argument("email", help="the person's email")
+    pv.add_argument("--out", type=Path, help="export: write the JSON to this file (mode 600)")
     pv.add_argument("--yes", action="store_true", help="erase: do not ask for confirmation")
-    d = sub.add_parser("demo", help="a simulated programme on a fresh local database")
-    d.add_argument("--weeks", type=int, default=2)
+    d = sub.add_parser("demo", help="a simulated programme on a fresh temporary database")
+    d.add_argument("--weeks", type=int, default=2, help="weeks to simulate, 1 to 12 (default 2)")
     d.add_argument("--start", help="virtual start, ISO 8601 with offset (default: next Monday)")
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade", "rotate-key"])
+    db.add_argument(
+        "action",
+        choices=["upgrade", "rotate-key"],
+        help="upgrade: migrate to the newest schema; rotate-key: re-encrypt under the newest "
+        "secret in SECRET_KEY",
+    )
     return p
 
 
+def load_settings() -> Settings:
+    """Settings from the environment and .env, or a plain message naming each bad one."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise CliError("bad settings:\n" + "\n".join(lines)) from None
+
+
+def configure_logging(level: str) -> None:
+    """One log format; library chatter (migrations, scheduler ticks) only when debugging."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if level != "DEBUG":
+        for noisy in ("alembic", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run one command."""
+    """Parse the command line and run one command; 2 for a mistake in what was asked."""
     args = parser().parse_args(argv)
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    try:
+        return _dispatch(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `python app.py demo | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level)
     if args.command == "demo":
-        start = parse_instant(args.start) if args.start else None
+        start = parse_instant(args.start, "--start") if args.start else None
         return asyncio.run(cmd_demo(args.weeks, start))
     rt = build_runtime(settings)
     command: Any
     if args.command == "serve":
-        command = serve(rt, with_scheduler=not args.no_scheduler, port=args.port or settings.port)
+        port = args.port or settings.port
+        if not 1 <= port <= 65535:
+            raise CliError(f"--port {port}: give a port from 1 to 65535")
+        command = serve(rt, with_scheduler=not args.no_scheduler, port=port)
     elif args.command == "import":
         command = cmd_import(rt, args.file, args.org)
     elif args.command == "run-due":
         now = parse_instant(args.now) if args.now else rt.clock.now()
         command = cmd_run_due(rt, now)
     elif args.command == "privacy":
-        if args.action == "erase" and not args.yes and not confirm_erase(args.email):
-            print("nothing erased")
-            return 1
-        command = cmd_privacy(rt, args.action, args.email, args.out)
+        command = cmd_privacy(rt, args.action, args.email, out=args.out, confirmed=args.yes)
     else:
         command = cmd_db(rt, args.action)
-    try:
-        return asyncio.run(_run(rt, command))
-    except KeyboardInterrupt:
-        return 130
+    return asyncio.run(_run(rt, command))
 
 
 async def _run(rt: Runtime, command: Any) -> int:

@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, selectinload
 
 from bot.audit import record
 from storage.crypto import Keyring
 from storage.models import (
     Booking,
     CheckIn,
+    CoachProfile,
     Engagement,
     Goal,
     Handoff,
@@ -20,8 +22,11 @@ from storage.models import (
     OutboxMessage,
     Person,
     PlatformIdentity,
+    Programme,
     Reflection,
 )
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class UnknownPerson(LookupError):
@@ -32,125 +37,171 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def _people(db: AsyncSession, email: str) -> list[Person]:
+async def find(*, db: AsyncSession, email: str) -> list[Person]:
+    """Everyone with this email (one per organisation), or UnknownPerson."""
     found = (await db.scalars(select(Person).where(Person.email == email.strip().lower()))).all()
     if not found:
         raise UnknownPerson(f"no one with the email {email.strip()!r} is on the roster")
     return list(found)
 
 
+def _profile(p: Person) -> dict[str, Any]:
+    return {
+        "email": p.email,
+        "name": p.name,
+        "role": p.role,
+        "timezone": p.timezone,
+        "locale": p.locale,
+        "country": p.country,
+        "level": p.level,
+        "function": p.function,
+        "region": p.region,
+        "cohort": p.cohort,
+        "employment_status": p.employment_status,
+        "working_hours": f"{p.workday_starts:%H:%M}-{p.workday_ends:%H:%M}",
+        "working_days": [WEEKDAYS[d] for d in p.working_days],
+    }
+
+
+async def _coach_profile(db: AsyncSession, p: Person) -> dict[str, Any] | None:
+    profile = await db.scalar(
+        select(CoachProfile)
+        .where(CoachProfile.person_id == p.id)
+        .options(selectinload(CoachProfile.availability))
+    )
+    if profile is None:
+        return None
+    clients = await db.scalars(select(Engagement.id).where(Engagement.coach_id == p.id))
+    return {
+        "accreditation": f"{profile.accreditation_body} {profile.accreditation_level}",
+        "modalities": profile.modalities,
+        "languages": profile.languages,
+        "capacity": profile.capacity,
+        "bio": profile.bio,
+        "calendar_user_id": profile.calendar_user_id,
+        "buffer_minutes": profile.buffer_minutes,
+        "min_notice_hours": profile.min_notice_hours,
+        "availability": [
+            {"day": WEEKDAYS[w.weekday], "from": f"{w.starts:%H:%M}", "to": f"{w.ends:%H:%M}"}
+            for w in profile.availability
+        ],
+        "clients_ever": len(clients.all()),
+    }
+
+
+async def _engagements(db: AsyncSession, p: Person) -> list[dict[str, Any]]:
+    coach = aliased(Person)
+    rows = await db.execute(
+        select(Engagement, Programme.name, coach.name)
+        .join(Programme, Programme.id == Engagement.programme_id)
+        .outerjoin(coach, coach.id == Engagement.coach_id)
+        .where(Engagement.leader_id == p.id)
+    )
+    return [
+        {
+            "programme": programme,
+            "coach": coach_name,
+            "status": e.status,
+            "started_on": e.started_on.isoformat(),
+            "ended_on": e.ended_on.isoformat() if e.ended_on else None,
+        }
+        for e, programme, coach_name in rows
+    ]
+
+
+async def _sessions(db: AsyncSession, p: Person) -> list[dict[str, Any]]:
+    rows = await db.scalars(
+        select(Booking)
+        .where(or_(Booking.leader_id == p.id, Booking.coach_id == p.id))
+        .order_by(Booking.starts_at)
+    )
+    return [
+        {
+            "starts_at": _iso(b.starts_at),
+            "ends_at": _iso(b.ends_at),
+            "status": b.status,
+            "kind": b.kind,
+            "as": "coach" if b.coach_id == p.id else "leader",
+        }
+        for b in rows
+    ]
+
+
+async def _words(db: AsyncSession, p: Person) -> dict[str, Any]:
+    goals = await db.scalars(select(Goal).where(Goal.leader_id == p.id))
+    checkins = await db.scalars(select(CheckIn).where(CheckIn.leader_id == p.id))
+    reflections = await db.scalars(select(Reflection).where(Reflection.leader_id == p.id))
+    handoffs = await db.scalars(select(Handoff).where(Handoff.leader_id == p.id))
+    return {
+        "goals": [
+            {"title": g.title, "levels": g.levels, "baseline": g.baseline_level, "status": g.status}
+            for g in goals
+        ],
+        "checkins": [
+            {
+                "goal_id": c.goal_id,
+                "period": c.period,
+                "level": c.level,
+                "confidence": c.confidence,
+                "note": c.note,
+                "shared_with_coach": c.shared_with_coach,
+            }
+            for c in checkins
+        ],
+        "reflections": [
+            {
+                "prompt": r.prompt_id,
+                "answer": r.answer,
+                "shared_with_coach": r.shared_with_coach,
+                "answered_at": _iso(r.answered_at),
+            }
+            for r in reflections
+        ],
+        "handoffs": [
+            {"kind": h.kind, "text": h.text, "created_at": _iso(h.created_at)} for h in handoffs
+        ],
+    }
+
+
+async def _contact(db: AsyncSession, p: Person) -> dict[str, Any]:
+    identities = await db.scalars(
+        select(PlatformIdentity).where(PlatformIdentity.person_id == p.id)
+    )
+    nudges = await db.scalars(select(Nudge).where(Nudge.person_id == p.id))
+    messages = await db.scalars(
+        select(OutboxMessage).where(OutboxMessage.person_id == p.id).order_by(OutboxMessage.id)
+    )
+    return {
+        "chat_identities": [
+            {"platform": i.platform, "id": i.external_id, "workspace": i.tenant_key}
+            for i in identities
+        ],
+        "nudges": [{"kind": n.kind, "period": n.period, "status": n.status} for n in nudges],
+        "messages_to_you": [
+            {"sent_at": _iso(m.sent_at), "status": m.status, "message": m.payload} for m in messages
+        ],
+    }
+
+
 async def export(*, db: AsyncSession, email: str, now: datetime) -> dict[str, Any]:
     """Everything kept about the person with this email, decrypted, as a JSON-ready dict."""
-    people = await _people(db, email)
     out: dict[str, Any] = {"exported_at": now.isoformat(), "people": []}
-    for p in people:
-        pid = p.id
-        engagements = (
-            await db.scalars(select(Engagement).where(Engagement.leader_id == pid))
-        ).all()
-        bookings = (
-            await db.scalars(
-                select(Booking).where(or_(Booking.leader_id == pid, Booking.coach_id == pid))
-            )
-        ).all()
-        goals = (await db.scalars(select(Goal).where(Goal.leader_id == pid))).all()
-        checkins = (await db.scalars(select(CheckIn).where(CheckIn.leader_id == pid))).all()
-        reflections = (
-            await db.scalars(select(Reflection).where(Reflection.leader_id == pid))
-        ).all()
-        handoffs = (await db.scalars(select(Handoff).where(Handoff.leader_id == pid))).all()
-        nudges = (await db.scalars(select(Nudge).where(Nudge.person_id == pid))).all()
-        identities = (
-            await db.scalars(select(PlatformIdentity).where(PlatformIdentity.person_id == pid))
-        ).all()
-        messages = (
-            await db.scalars(select(OutboxMessage).where(OutboxMessage.person_id == pid))
-        ).all()
-        out["people"].append(
-            {
-                "profile": {
-                    "email": p.email,
-                    "name": p.name,
-                    "role": p.role,
-                    "timezone": p.timezone,
-                    "locale": p.locale,
-                    "country": p.country,
-                    "level": p.level,
-                    "function": p.function,
-                    "region": p.region,
-                    "cohort": p.cohort,
-                    "employment_status": p.employment_status,
-                },
-                "chat_identities": [
-                    {"platform": i.platform, "id": i.external_id, "workspace": i.tenant_key}
-                    for i in identities
-                ],
-                "engagements": [
-                    {
-                        "programme_id": e.programme_id,
-                        "coach_id": e.coach_id,
-                        "status": e.status,
-                        "started_on": e.started_on.isoformat(),
-                    }
-                    for e in engagements
-                ],
-                "sessions": [
-                    {
-                        "starts_at": _iso(b.starts_at),
-                        "ends_at": _iso(b.ends_at),
-                        "status": b.status,
-                        "kind": b.kind,
-                    }
-                    for b in bookings
-                ],
-                "goals": [
-                    {
-                        "title": g.title,
-                        "levels": g.levels,
-                        "baseline": g.baseline_level,
-                        "status": g.status,
-                    }
-                    for g in goals
-                ],
-                "checkins": [
-                    {
-                        "goal_id": c.goal_id,
-                        "period": c.period,
-                        "level": c.level,
-                        "confidence": c.confidence,
-                        "note": c.note,
-                        "shared_with_coach": c.shared_with_coach,
-                    }
-                    for c in checkins
-                ],
-                "reflections": [
-                    {
-                        "prompt": r.prompt_id,
-                        "answer": r.answer,
-                        "shared_with_coach": r.shared_with_coach,
-                        "answered_at": _iso(r.answered_at),
-                    }
-                    for r in reflections
-                ],
-                "handoffs": [
-                    {"kind": h.kind, "text": h.text, "created_at": _iso(h.created_at)}
-                    for h in handoffs
-                ],
-                "nudges": [
-                    {"kind": n.kind, "period": n.period, "status": n.status} for n in nudges
-                ],
-                "messages_to_you": [
-                    {"sent_at": _iso(m.sent_at), "status": m.status, "message": m.payload}
-                    for m in messages
-                ],
-            }
-        )
+    for p in await find(db=db, email=email):
+        entry: dict[str, Any] = {"profile": _profile(p)}
+        coach = await _coach_profile(db, p)
+        if coach is not None:
+            entry["coach_profile"] = coach
+        entry["engagements"] = await _engagements(db, p)
+        entry["sessions"] = await _sessions(db, p)
+        entry.update(await _words(db, p))
+        entry.update(await _contact(db, p))
+        out["people"].append(entry)
     return out
 
 
 async def erase(*, db: AsyncSession, email: str, now: datetime, keyring: Keyring) -> int:
     """Delete the person with this email and everything that hangs off them; returns how many."""
-    people = await _people(db, email)
+    people = await find(db=db, email=email)
     for p in people:
         record(
             db=db,

@@ -6,10 +6,15 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SECRET_FILE = "secret.key"  # noqa: S105  (a file name, not a secret)
+MIN_SECRET_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+OPERATIONAL_BACKENDS = ("sqlite", "postgresql")
 
 
 class Settings(BaseSettings):
@@ -25,7 +30,7 @@ class Settings(BaseSettings):
     )
     admin_token: SecretStr | None = None
     host: str = "127.0.0.1"
-    port: int = 3000
+    port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
 
     slack_bot_token: SecretStr | None = None
@@ -45,6 +50,32 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("database_url", "reporting_database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL, e.g. postgresql://user@host/db") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _operational_backend(cls, value: str) -> str:
+        if value and make_url(value).get_backend_name() not in OPERATIONAL_BACKENDS:
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
 
     @property
     def slack_enabled(self) -> bool:
@@ -75,7 +106,13 @@ class Settings(BaseSettings):
 def resolve_secret(settings: Settings) -> str:
     """The encryption secret: SECRET_KEY, else (local mode) a generated owner-only file."""
     if settings.secret_key is not None and settings.secret_key.get_secret_value().strip():
-        return settings.secret_key.get_secret_value()
+        value = settings.secret_key.get_secret_value()
+        if any(len(part.strip()) < MIN_SECRET_LENGTH for part in value.split(",")):
+            raise SystemExit(
+                f"SECRET_KEY: each secret must be at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        return value
     if not settings.local_mode:
         raise SystemExit("SECRET_KEY must be set when Slack or Teams is configured.")
     path = settings.data_dir / SECRET_FILE

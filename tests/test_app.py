@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_import_run_due_and_privacy(local: Path, capsys: pytest.CaptureFixture[s
     assert app.main(["privacy", "erase", "aisha.khan@northwind.example", "--yes"]) == 0
     assert count(local, "people") == 20
     assert app.main(["privacy", "erase", "aisha.khan@northwind.example", "--yes"]) == 2
-    assert "no one with the email" in capsys.readouterr().err
+    assert "error: no one with the email" in capsys.readouterr().err
 
 
 def test_bad_roster_is_refused_whole(local: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,11 +68,73 @@ def test_bad_roster_is_refused_whole(local: Path, capsys: pytest.CaptureFixture[
     assert count(local, "organisations") == 0 and count(local, "people") == 0
 
 
-def test_run_due_refuses_a_time_without_zone(local: Path) -> None:
-    with pytest.raises(SystemExit, match="no time zone"):
-        app.main(["run-due", "--now", "2026-11-30T09:00:00"])
-    with pytest.raises(SystemExit, match="not an ISO 8601 time"):
-        app.main(["run-due", "--now", "next tuesday"])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["run-due", "--now", "2026-11-30T09:00:00"],
+            "--now '2026-11-30T09:00:00' has no time zone",
+        ),
+        (["run-due", "--now", "next tuesday"], "not an ISO 8601 time"),
+        (["run-due", "--now", "9999-12-31T23:59:59Z"], "out of range"),
+        (["demo", "--start", "2026-11-30"], "--start '2026-11-30' has no time zone"),
+        (["demo", "--weeks", "0"], "from 1 to 12"),
+        (["serve", "--port", "70000"], "from 1 to 65535"),
+    ],
+)
+def test_bad_arguments_get_a_specific_message(
+    local: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert app.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert not (local / "coach.db").exists() or count(local, "outbox") == 0
+
+
+def test_run_due_accepts_lower_case_z(local: Path) -> None:
+    assert app.main(["run-due", "--now", "2026-11-30t09:00:00z"]) == 0
+
+
+def test_bad_settings_are_named(
+    local: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "verbose")
+    monkeypatch.setenv("PORT", "0")
+    assert app.main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert "LOG_LEVEL: Value error, must be one of" in err and "PORT:" in err
+
+
+def test_playground_refuses_a_public_host(
+    local: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    assert app.main(["serve"]) == 2
+    assert "no sign-in" in capsys.readouterr().err
+
+
+def test_privacy_export_file_and_erase_confirmation(
+    local: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert app.main(["import", str(EXAMPLES / "org.yaml")]) == 0
+    out = local.parent / "export.json"
+    assert (
+        app.main(["privacy", "export", "ana.ruiz@coaches.northwind.example", "--out", str(out)])
+        == 0
+    )
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert json.loads(out.read_text())["people"][0]["coach_profile"]["availability"]
+    assert (
+        app.main(["privacy", "export", "ana.ruiz@coaches.northwind.example", "--out", str(local)])
+        == 2
+    )
+    assert "cannot write" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert app.main(["privacy", "erase", "ana.ruiz@coaches.northwind.example"]) == 2
+    assert "add --yes" in capsys.readouterr().err
+    assert app.main(["privacy", "erase", "nobody@northwind.example"]) == 2
+    assert "no one with the email" in capsys.readouterr().err
+    assert count(local, "people") == 5
 
 
 def test_db_upgrade_and_rotate_key(local: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -59,3 +59,17 @@ async def test_unknown_email_changes_nothing(db: Database, keyring: Keyring) -> 
             await erase(db=s, email="nobody@example.com", now=T0, keyring=keyring)
     async with db.reading() as s:
         assert await s.scalar(select(func.count()).select_from(Person)) == 2
+
+
+async def test_export_names_things_and_includes_the_coach_profile(db: Database) -> None:
+    await _with_reflection(db)
+    async with db.reading() as s:
+        leader = await export(db=s, email="leader@example.com", now=T0)
+        coach = await export(db=s, email="coach@example.com", now=T0)
+    [engagement] = leader["people"][0]["engagements"]
+    assert engagement["programme"] == "Leadership Programme" and engagement["coach"] == "Ana Ruiz"
+    profile = coach["people"][0]["coach_profile"]
+    assert profile["accreditation"] == "ICF PCC"
+    assert profile["availability"] == [{"day": "tue", "from": "09:00", "to": "12:00"}]
+    assert profile["clients_ever"] == 1
+    assert coach["people"][0]["profile"]["working_days"] == ["mon", "tue", "wed", "thu", "fri"]

@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.settings import Settings, resolve_secret
 
@@ -31,9 +32,37 @@ def test_secret_required_when_a_platform_is_configured(tmp_path: Path) -> None:
 def test_environment_is_read_and_secrets_are_hidden(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SECRET_KEY", "s3cret-value")
+    monkeypatch.setenv("SECRET_KEY", "s3cret-value-" + "x" * 32)
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@127.0.0.1/coach")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert resolve_secret(settings) == "s3cret-value"
+    assert resolve_secret(settings) == "s3cret-value-" + "x" * 32
     assert settings.operational_url == "postgresql://app@127.0.0.1/coach"
     assert "s3cret-value" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "message"),
+    [
+        ("LOG_LEVEL", "verbose", "must be one of DEBUG"),
+        ("PORT", "70000", "less than or equal to 65535"),
+        ("DATABASE_URL", "garbage", "is not a database URL"),
+        ("DATABASE_URL", "mysql://root@127.0.0.1/coach", "sqlite:/// or postgresql://"),
+    ],
+)
+def test_bad_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ValidationError, match=message):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_lower_case_log_level_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert Settings(_env_file=None).log_level == "DEBUG"  # type: ignore[call-arg]
+
+
+def test_short_secrets_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(SystemExit, match="at least 32 characters"):
+        resolve_secret(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
