@@ -44,7 +44,19 @@ def local(dt: datetime, zone: str) -> datetime:
 def show(dt: datetime, zone: str) -> str:
     """E.g. 'Tue 24 Nov 2026, 14:30 GMT' in the viewer's zone."""
     here = local(dt, zone)
-    return f"{here:%a} {here.day} {here:%b %Y}, {here:%H:%M} {here.tzname()}"
+    return f"{here:%a} {here.day} {here:%b %Y}, {here:%H:%M} {abbreviation(here)}"
+
+
+def abbreviation(here: datetime) -> str:
+    """The zone's letters (GMT, IST, AEDT), or 'UTC+4' where tzdata has only numbers."""
+    name = here.tzname() or ""
+    if name and name[0] not in "+-":
+        return name
+    offset = here.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    hours, rest = divmod(minutes, 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def utc(dt: datetime) -> datetime:

@@ -32,6 +32,18 @@ from bot.timefmt import is_valid_zone, show
             "Sun 5 Apr 2026, 02:30 AEST",
         ),
         (datetime(2026, 11, 24, 9, 0, tzinfo=UTC), "Asia/Kolkata", "Tue 24 Nov 2026, 14:30 IST"),
+        (datetime(2026, 11, 24, 9, 0, tzinfo=UTC), "Asia/Dubai", "Tue 24 Nov 2026, 13:00 UTC+4"),
+        (
+            datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+            "America/Sao_Paulo",
+            "Tue 24 Nov 2026, 06:00 UTC-3",
+        ),
+        (
+            datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+            "Asia/Kathmandu",
+            "Tue 24 Nov 2026, 14:45 UTC+5:45",
+        ),
+        (datetime(2026, 11, 24, 9, 0, tzinfo=UTC), "UTC", "Tue 24 Nov 2026, 09:00 UTC"),
     ],
 )
 def test_show_uses_the_viewers_zone_and_abbreviation(
