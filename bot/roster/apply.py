@@ -203,7 +203,14 @@ async def apply_leaders(
         leader = row.item
         values = leader_values(leader, given(leader), ctx)
         person, outcome = upsert_person(
-            db=db, ctx=ctx, org=org, email=leader.email, role="leader", values=values, now=now
+            db=db,
+            ctx=ctx,
+            org=org,
+            email=leader.email,
+            role="leader",
+            values=values,
+            now=now,
+            defaults={"locale": ctx.default_locale},
         )
         tally.note("leader", outcome)
         ensure_identities(
@@ -232,7 +239,7 @@ async def apply_leaders(
 
 
 def audit(*, db: AsyncSession, org: Organisation, result: ImportResult, now: datetime) -> None:
-    """Record the import in the audit log, with counts only."""
+    """Record an import that changed something in the audit log, with counts only."""
     db.add(
         AuditEntry(
             at=now,

@@ -35,8 +35,12 @@ def upsert_person(
     role: str,
     values: dict[str, Any],
     now: datetime,
+    defaults: dict[str, Any] | None = None,
 ) -> tuple[Person, str]:
-    """The person with `email`, created or updated to `values`; and 'created'/'updated'/..."""
+    """The person with `email`, created or updated to `values`; and 'created'/'updated'/...
+
+    `defaults` fill what `values` leaves out, only for a new person.
+    """
     person = ctx.existing.people.get(email)
     if person is None:
         person = Person(
@@ -47,7 +51,7 @@ def upsert_person(
             updated_at=now,
             identities=[],
             coach_profile=None,
-            **values,
+            **{**(defaults or {}), **values},
         )
         db.add(person)
         ctx.existing.people[email] = person
@@ -91,12 +95,13 @@ def ensure_identities(
 
 
 def leader_values(leader: LeaderIn, given: set[str], ctx: Context) -> dict[str, Any]:
-    """The person columns a leader row sets (label columns only when the file has them)."""
-    values: dict[str, Any] = {
-        "name": leader.name,
-        "timezone": leader.timezone,
-        "locale": leader.locale or ctx.default_locale,
-    }
+    """The person columns a leader row sets: a column the file lacks leaves the stored value.
+
+    A blank locale means the organisation's default locale, as it does for a new leader.
+    """
+    values: dict[str, Any] = {"name": leader.name, "timezone": leader.timezone}
+    if "locale" in given:
+        values["locale"] = leader.locale or ctx.default_locale
     values.update({name: getattr(leader, name) for name in LABELS if name in given})
     return values
 

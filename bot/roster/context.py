@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.roster.entry import Entry
 from bot.roster.existing import Existing
 from bot.roster.problems import At, Problem
 from bot.roster.schema import CoachIn, OrganisationIn, ProgrammeIn, suggest
@@ -12,20 +13,23 @@ from bot.roster.schema import CoachIn, OrganisationIn, ProgrammeIn, suggest
 
 @dataclass(frozen=True)
 class ProgrammeRef:
-    """A programme a leader can join."""
+    """A programme a leader can join (name or modality None: unreadable in the file)."""
 
     slug: str
-    name: str
-    modality: str
+    name: str | None
+    modality: str | None
 
 
 @dataclass(frozen=True)
 class CoachRef:
-    """A coach a leader can be assigned to, and where the coach is defined (None: database)."""
+    """A coach a leader can be assigned to, and where the coach is defined (None: database).
+
+    capacity or modalities None: unreadable in the file, so not checked against.
+    """
 
     email: str
-    capacity: int
-    modalities: tuple[str, ...]
+    capacity: int | None
+    modalities: tuple[str, ...] | None
     at: At | None
 
 
@@ -63,7 +67,11 @@ class Context:
         key = value.strip().lower()
         if key in self.programmes:
             return key
-        by_name = [p.slug for p in self.programmes.values() if p.name.casefold() == key.casefold()]
+        by_name = [
+            p.slug
+            for p in self.programmes.values()
+            if p.name is not None and p.name.casefold() == key.casefold()
+        ]
         return by_name[0] if len(by_name) == 1 else None
 
     def unknown_programme(self, value: str) -> str:
@@ -75,13 +83,19 @@ class Context:
 
 def build_context(
     existing: Existing,
-    organisation: OrganisationIn | None = None,
-    programmes: Sequence[ProgrammeIn] = (),
-    coaches: Sequence[tuple[CoachIn, At]] = (),
+    organisation: Entry[OrganisationIn] | None = None,
+    programmes: Sequence[Entry[ProgrammeIn]] = (),
+    coaches: Sequence[Entry[CoachIn]] = (),
 ) -> Context:
-    """The context for a file: database rows first, then the file's own rows on top."""
+    """The context for a file: database rows first, then the file's own entries on top.
+
+    Every entry whose slug or email could be read counts, even one with other problems, so
+    a reference to it is not reported as unknown; the first entry of a repeated one wins.
+    """
     org = existing.org
-    locale = organisation.default_locale if organisation else (org.default_locale if org else "en")
+    locale = (organisation.get("default_locale") if organisation else None) or (
+        org.default_locale if org else "en"
+    )
     ctx = Context(existing=existing, default_locale=locale)
     for p in existing.programmes.values():
         ctx.programmes[p.slug] = ProgrammeRef(p.slug, p.name, p.modality)
@@ -91,17 +105,28 @@ def build_context(
             ctx.coaches[person.email] = CoachRef(
                 person.email, profile.capacity, tuple(profile.modalities), None
             )
+    seen: set[str] = set()
     for prog in programmes:
-        ctx.programmes[prog.slug] = ProgrammeRef(prog.slug, prog.name, prog.modality)
-    for coach, at in coaches:
-        ctx.coaches[coach.email] = CoachRef(
-            coach.email, coach.capacity, tuple(coach.modalities), at
-        )
+        slug = prog.get("slug")
+        if slug is not None and slug not in seen:
+            seen.add(slug)
+            ctx.programmes[slug] = ProgrammeRef(slug, prog.get("name"), prog.get("modality"))
+    seen.clear()
+    for coach in coaches:
+        email, modalities = coach.get("email"), coach.get("modalities")
+        if email is not None and email not in seen:
+            seen.add(email)
+            ctx.coaches[email] = CoachRef(
+                email,
+                coach.get("capacity"),
+                tuple(modalities) if modalities is not None else None,
+                coach.at,
+            )
     slack = [w.team_id for w in existing.workspaces]
     teams = [t.tenant_id for t in existing.tenants]
     if organisation is not None:
-        slack += [w.team_id for w in organisation.slack_workspaces]
-        teams += [t.tenant_id for t in organisation.teams_tenants]
+        slack += [w.team_id for w in organisation.get("slack_workspaces") or () if w]
+        teams += [t.tenant_id for t in organisation.get("teams_tenants") or () if t]
     ctx.slack_tenant = slack[0] if slack else ""
     ctx.teams_tenant = teams[0] if teams else ""
     return ctx

@@ -7,8 +7,9 @@ import io
 import re
 from dataclasses import dataclass
 
-from bot.roster.problems import Problem, Row, csv_line
-from bot.roster.schema import LEADER_COLUMNS, REQUIRED_LEADER_COLUMNS, LeaderIn, suggest, validated
+from bot.roster.entry import Entry, read_entry
+from bot.roster.problems import FILE, Problem, csv_line
+from bot.roster.schema import LEADER_COLUMNS, REQUIRED_LEADER_COLUMNS, LeaderIn, suggest
 
 _ALIASES = {"program": "programme", "time_zone": "timezone", "coach": "coach_email"}
 _DELIMITERS = (",", ";", "\t")
@@ -16,9 +17,9 @@ _DELIMITERS = (",", ";", "\t")
 
 @dataclass
 class LeaderFile:
-    """The valid rows of a leaders CSV and the columns its header names."""
+    """The rows of a leaders CSV as read (with what of each is valid) and its known columns."""
 
-    rows: list[Row[LeaderIn]]
+    rows: list[Entry[LeaderIn]]
     columns: tuple[str, ...]
 
 
@@ -76,11 +77,13 @@ def read_leaders_csv(text: str) -> tuple[LeaderFile, list[Problem]]:
     text = text.removeprefix("\ufeff")
     empty = LeaderFile([], ())
     if not text.strip():
-        return empty, [Problem("", "the file is empty (expected a leaders CSV with a header row)")]
+        return empty, [
+            Problem(FILE, "the file is empty (expected a leaders CSV with a header row)")
+        ]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     problems: list[Problem] = []
     columns: list[str] | None = None
-    rows: list[Row[LeaderIn]] = []
+    rows: list[Entry[LeaderIn]] = []
     data_lines = 0
     while True:
         start = reader.line_num + 1
@@ -111,12 +114,10 @@ def read_leaders_csv(text: str) -> tuple[LeaderFile, list[Problem]]:
             )
             continue
         values = {c: v for c, v in zip(columns, record, strict=True) if c in LEADER_COLUMNS}
-        leader = validated(LeaderIn, values, at.where_loc, problems)
-        if leader is not None:
-            rows.append(Row(leader, at))
+        rows.append(read_entry(LeaderIn, values, at, problems))
     if columns is None and not problems:
-        problems.append(Problem("", "the file has no header row (expected a leaders CSV)"))
+        problems.append(Problem(FILE, "the file has no header row (expected a leaders CSV)"))
     if columns is not None and data_lines == 0 and not problems:
-        problems.append(Problem("", "the file has a header row but no leaders"))
+        problems.append(Problem(FILE, "the file has a header row but no leaders"))
     known = tuple(c for c in (columns or []) if c in LEADER_COLUMNS)
     return LeaderFile(rows, known), problems

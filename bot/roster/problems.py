@@ -23,6 +23,9 @@ KINDS = (
 )
 
 
+FILE = "file"  # the place of a problem with the whole file (empty, unreadable, no header)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file: where it is and what is expected instead."""
@@ -103,7 +106,7 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
-        """True when the import wrote anything besides its audit entry."""
+        """True when the import created, updated or removed a row (then it is audited)."""
         return (
             any(self.created.values()) or any(self.updated.values()) or any(self.removed.values())
         )

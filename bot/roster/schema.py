@@ -195,14 +195,3 @@ def _short(value: Any) -> str:
 def problems_of(exc: ValidationError, where: Callable[[Loc], str]) -> list[Problem]:
     """One Problem per pydantic error, placed by `where(loc)`."""
     return [Problem(where(tuple(e["loc"])), _message(e)) for e in exc.errors()]
-
-
-def validated(
-    model: type[Any], raw: Any, where: Callable[[Loc], str], problems: list[Problem]
-) -> Any:
-    """`model` validated from `raw`, or None with its problems appended."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems.extend(problems_of(exc, where))
-        return None

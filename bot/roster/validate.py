@@ -1,4 +1,8 @@
-"""Checks across rows and against the database: duplicates, references, overlaps, capacity."""
+"""Checks across rows and against the database: duplicates, references, overlaps, capacity.
+
+They read every field that could be read, from every entry, even one with other problems,
+so that one import reports all that is wrong; a field that could not be read is skipped.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import itertools
 from collections import defaultdict
 
 from bot.roster.context import Context
+from bot.roster.entry import Entry
 from bot.roster.existing import COUNTED_STATUSES
 from bot.roster.fields import WEEKDAYS
-from bot.roster.problems import At, Problem, Row
-from bot.roster.schema import CoachIn, LeaderIn, OrganisationIn, ProgrammeIn
+from bot.roster.problems import At, Problem
+from bot.roster.schema import CoachIn, LeaderIn, OrganisationIn, ProgrammeIn, WindowIn
+
+PersonIds = tuple[str, str | None, str | None, At]
 
 PLATFORM_FIELDS = (
     ("slack", "slack_user_id", "Slack user id"),
@@ -29,19 +36,21 @@ def _role_conflict(ctx: Context, email: str, role: str, at: At, problems: list[P
         )
 
 
-def check_organisation(org: OrganisationIn, at: At, ctx: Context, problems: list[Problem]) -> None:
+def check_organisation(org: Entry[OrganisationIn], ctx: Context, problems: list[Problem]) -> None:
     """Workspace and tenant ids: unique in the file and not owned by another organisation."""
     own = ctx.existing.org.id if ctx.existing.org else None
-    for name, key, owners, items in (
-        ("slack_workspaces", "team_id", ctx.existing.workspace_owner, org.slack_workspaces),
-        ("teams_tenants", "tenant_id", ctx.existing.tenant_owner, org.teams_tenants),
+    for name, key, owners in (
+        ("slack_workspaces", "team_id", ctx.existing.workspace_owner),
+        ("teams_tenants", "tenant_id", ctx.existing.tenant_owner),
     ):
         seen: dict[str, int] = {}
-        for i, item in enumerate(items):
+        for i, item in enumerate(org.get(name) or ()):
+            if item is None:
+                continue  # its own problem is reported
             value = getattr(item, key)
-            where = at.where(name, i, key)
+            where = org.at.where(name, i, key)
             if value in seen:
-                first = at.where(name, seen[value])
+                first = org.at.where(name, seen[value])
                 problems.append(Problem(where, f"duplicate {key} {value!r}: also at {first}"))
             seen.setdefault(value, i)
             owner = owners.get(value)
@@ -51,33 +60,36 @@ def check_organisation(org: OrganisationIn, at: At, ctx: Context, problems: list
                 )
 
 
-def check_programmes(rows: list[Row[ProgrammeIn]], problems: list[Problem]) -> None:
+def check_programmes(entries: list[Entry[ProgrammeIn]], problems: list[Problem]) -> None:
     """Programme slugs are unique in the file."""
     seen: dict[str, At] = {}
-    for row in rows:
-        first = seen.setdefault(row.item.slug, row.at)
-        if first is not row.at:
+    for entry in entries:
+        slug: str | None = entry.get("slug")
+        if slug is None:
+            continue
+        first = seen.setdefault(slug, entry.at)
+        if first is not entry.at:
             problems.append(
                 Problem(
-                    row.at.where("slug"),
-                    f"duplicate programme {row.item.slug!r}: also at {first.where()}",
+                    entry.at.where("slug"),
+                    f"duplicate programme {slug!r}: also at {first.where()}",
                 )
             )
 
 
-def _check_windows(row: Row[CoachIn], problems: list[Problem]) -> None:
-    by_day: dict[int, list[int]] = defaultdict(list)
-    windows = row.item.availability
+def _check_windows(entry: Entry[CoachIn], problems: list[Problem]) -> None:
+    by_day: dict[int, list[tuple[int, WindowIn]]] = defaultdict(list)
+    windows: list[WindowIn | None] = entry.get("availability") or []
     for i, w in enumerate(windows):
-        by_day[w.day].append(i)
-    for day, indices in by_day.items():
-        ordered = sorted(indices, key=lambda i: (windows[i].start, windows[i].end))
-        for before, after in itertools.pairwise(ordered):
-            a, b = windows[before], windows[after]
+        if w is not None:  # an unreadable window is reported on its own
+            by_day[w.day].append((i, w))
+    for day, found in by_day.items():
+        ordered = sorted(found, key=lambda iw: (iw[1].start, iw[1].end))
+        for (before, a), (after, b) in itertools.pairwise(ordered):
             if b.start < a.end:
                 problems.append(
                     Problem(
-                        row.at.where("availability", after),
+                        entry.at.where("availability", after),
                         f"{WEEKDAYS[day]} {b.start:%H:%M}-{b.end:%H:%M} overlaps "
                         f"{WEEKDAYS[day]} {a.start:%H:%M}-{a.end:%H:%M} at "
                         f"availability[{before}]; merge or separate them",
@@ -85,44 +97,50 @@ def _check_windows(row: Row[CoachIn], problems: list[Problem]) -> None:
                 )
 
 
-def check_coaches(rows: list[Row[CoachIn]], ctx: Context, problems: list[Problem]) -> None:
+def check_coaches(entries: list[Entry[CoachIn]], ctx: Context, problems: list[Problem]) -> None:
     """Coach emails unique, roles consistent with the database, windows not overlapping."""
-    for row in rows:
-        if ctx.claim_email(row.item.email, row.at, problems):
-            _role_conflict(ctx, row.item.email, "coach", row.at, problems)
-        _check_windows(row, problems)
+    for entry in entries:
+        email: str | None = entry.get("email")
+        if email is not None and ctx.claim_email(email, entry.at, problems):
+            _role_conflict(ctx, email, "coach", entry.at, problems)
+        _check_windows(entry, problems)
+
+
+def _unknown_coach(ctx: Context, email: str) -> str:
+    person = ctx.existing.people.get(email)
+    what = f"it belongs to a {person.role}" if person else "no coach has that email"
+    return (
+        f"unknown coach {email!r}: {what} (coaches are defined in org.yaml; leave coach_email "
+        "empty to match later)"
+    )
 
 
 def check_leaders(
-    rows: list[Row[LeaderIn]], ctx: Context, problems: list[Problem]
+    entries: list[Entry[LeaderIn]], ctx: Context, problems: list[Problem]
 ) -> list[str | None]:
     """Leader emails unique, programme and coach references known; returns programme slugs."""
     slugs: list[str | None] = []
-    for row in rows:
-        leader, at = row.item, row.at
-        if ctx.claim_email(leader.email, at, problems):
-            _role_conflict(ctx, leader.email, "leader", at, problems)
-        slug = ctx.resolve_programme(leader.programme)
+    for entry in entries:
+        at = entry.at
+        email: str | None = entry.get("email")
+        if email is not None and ctx.claim_email(email, at, problems):
+            _role_conflict(ctx, email, "leader", at, problems)
+        value: str | None = entry.get("programme")
+        slug = ctx.resolve_programme(value) if value is not None else None
         slugs.append(slug)
-        if slug is None and leader.programme.strip().lower() not in ctx.mentioned_programmes:
-            problems.append(Problem(at.where("programme"), ctx.unknown_programme(leader.programme)))
-        if leader.coach_email is None:
+        mentioned = value is not None and value.strip().casefold() in ctx.mentioned_programmes
+        if value is not None and slug is None and not mentioned:
+            problems.append(Problem(at.where("programme"), ctx.unknown_programme(value)))
+        coach_email: str | None = entry.get("coach_email")
+        if coach_email is None:
             continue
-        coach = ctx.coaches.get(leader.coach_email)
-        if coach is None and leader.coach_email in ctx.mentioned_coaches:
-            continue  # the coach's own entry is invalid and already reported
-        if coach is None:
-            person = ctx.existing.people.get(leader.coach_email)
-            what = f"it belongs to a {person.role}" if person else "no coach has that email"
-            problems.append(
-                Problem(
-                    at.where("coach_email"),
-                    f"unknown coach {leader.coach_email!r}: {what} (coaches are defined in "
-                    "org.yaml; leave coach_email empty to match later)",
-                )
-            )
-        elif slug is not None and ctx.programmes[slug].modality not in coach.modalities:
-            modality = ctx.programmes[slug].modality
+        coach = ctx.coaches.get(coach_email)
+        if coach is None and coach_email not in ctx.mentioned_coaches:
+            problems.append(Problem(at.where("coach_email"), _unknown_coach(ctx, coach_email)))
+        if coach is None or slug is None or coach.modalities is None:
+            continue  # an entry that could not be read is reported on its own
+        modality = ctx.programmes[slug].modality
+        if modality is not None and modality not in coach.modalities:
             problems.append(
                 Problem(
                     at.where("coach_email"),
@@ -133,9 +151,17 @@ def check_leaders(
     return slugs
 
 
-def check_identities(
-    people: list[tuple[str, str | None, str | None, At]], ctx: Context, problems: list[Problem]
-) -> None:
+def people_ids(entries: list[Entry[CoachIn]] | list[Entry[LeaderIn]]) -> list[PersonIds]:
+    """(email, Slack id, Teams id, place) of each entry whose email could be read."""
+    out = []
+    for entry in entries:
+        email: str | None = entry.get("email")
+        if email is not None:
+            out.append((email, entry.get("slack_user_id"), entry.get("teams_user_id"), entry.at))
+    return out
+
+
+def check_identities(people: list[PersonIds], ctx: Context, problems: list[Problem]) -> None:
     """Slack and Teams ids: one person each, in the file and in the database."""
     owners = ctx.existing.person_by_id()
     seen: dict[tuple[str, str], tuple[str, At]] = {}
@@ -163,7 +189,7 @@ def check_identities(
 
 
 def check_capacity(
-    rows: list[Row[LeaderIn]], slugs: list[str | None], ctx: Context, problems: list[Problem]
+    entries: list[Entry[LeaderIn]], slugs: list[str | None], ctx: Context, problems: list[Problem]
 ) -> None:
     """No coach ends up with more active or paused leaders than their capacity."""
     ex = ctx.existing
@@ -176,20 +202,21 @@ def check_capacity(
             key = (leader.email, programme.slug)
             final[key] = (assigned.email if assigned else None, eng.status)
     from_file: dict[tuple[str, str], tuple[int, At]] = {}
-    for index, (row, slug) in enumerate(zip(rows, slugs, strict=True)):
-        if slug is None:
+    for index, (entry, slug) in enumerate(zip(entries, slugs, strict=True)):
+        email: str | None = entry.get("email")
+        if slug is None or email is None:
             continue
-        key = (row.item.email, slug)
+        key = (email, slug)
         old_coach, status = final.get(key, (None, "active"))
-        final[key] = (row.item.coach_email or old_coach, status)
-        from_file[key] = (index, row.at)
+        final[key] = (entry.get("coach_email") or old_coach, status)
+        from_file[key] = (index, entry.at)
     load: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key, (coach_email, status) in final.items():
         if coach_email is not None and status in COUNTED_STATUSES:
             load[coach_email].append(key)
     for coach_email, keys in load.items():
         coach = ctx.coaches.get(coach_email)
-        if coach is None or len(keys) <= coach.capacity:
+        if coach is None or coach.capacity is None or len(keys) <= coach.capacity:
             continue
         earlier = sum(1 for k in keys if k not in from_file)
         mine = [at for _, at in sorted((from_file[k] for k in keys if k in from_file), key=_first)]

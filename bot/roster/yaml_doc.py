@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
-from bot.roster.problems import At, Loc, Problem, Row
-from bot.roster.schema import CoachIn, LeaderIn, OrganisationIn, ProgrammeIn, suggest, validated
+from bot.roster.entry import Entry, read_entry
+from bot.roster.problems import FILE, At, Loc, Problem
+from bot.roster.schema import CoachIn, LeaderIn, OrganisationIn, ProgrammeIn, suggest
 
 SECTIONS = ("organisation", "programmes", "coaches", "leaders")
 _MAX_NODES = 200_000
@@ -121,16 +122,16 @@ def parse_yaml(text: str) -> tuple[Any, Lines, list[Problem]]:
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, lines, [Problem("", "the file is empty (expected an organisation YAML)")]
+            return None, lines, [Problem(FILE, "the file is empty (expected an organisation YAML)")]
         _walk(node, (), lines, problems)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else FILE
         detail = ": ".join(str(p) for p in (exc.context, exc.problem) if p)
         return None, lines, [Problem(where, f"not valid YAML: {detail}")]
     except yaml.YAMLError as exc:
-        return None, lines, [Problem("", f"not valid YAML: {exc}")]
+        return None, lines, [Problem(FILE, f"not valid YAML: {exc}")]
     finally:
         loader.dispose()
     if data is None:
@@ -140,13 +141,12 @@ def parse_yaml(text: str) -> tuple[Any, Lines, list[Problem]]:
 
 @dataclass
 class OrgFile:
-    """The validated parts of org.yaml (invalid items are left out, with problems)."""
+    """The parts of org.yaml as read: every entry, with what of it is valid."""
 
-    organisation: OrganisationIn | None
-    org_at: At
-    programmes: list[Row[ProgrammeIn]]
-    coaches: list[Row[CoachIn]]
-    leaders: list[Row[LeaderIn]]
+    organisation: Entry[OrganisationIn]
+    programmes: list[Entry[ProgrammeIn]]
+    coaches: list[Entry[CoachIn]]
+    leaders: list[Entry[LeaderIn]]
     mentioned_coaches: set[str]
     mentioned_programmes: set[str]
 
@@ -163,8 +163,14 @@ def _section(data: dict[str, Any], name: str, lines: Lines, problems: list[Probl
     return value
 
 
-def _mentioned(items: list[Any], key: str) -> set[str]:
-    return {str(i[key]).strip().lower() for i in items if isinstance(i, dict) and i.get(key)}
+def _mentioned(items: list[Any], *keys: str) -> set[str]:
+    return {
+        str(i[key]).strip().casefold()
+        for i in items
+        if isinstance(i, dict)
+        for key in keys
+        if i.get(key)
+    }
 
 
 def read_org_yaml(text: str) -> tuple[OrgFile | None, list[Problem]]:
@@ -186,29 +192,27 @@ def read_org_yaml(text: str) -> tuple[OrgFile | None, list[Problem]]:
         if key not in SECTIONS:
             hint = suggest(str(key), SECTIONS) or f" (expected {', '.join(SECTIONS)})"
             problems.append(Problem(lines.where((str(key),)), f"unknown section {key!r}{hint}"))
-    organisation = None
+    organisation: Entry[OrganisationIn] = Entry(lines.at("organisation"))
     if "organisation" not in data:
         problems.append(Problem("line 1", "missing required section 'organisation'"))
     else:
-        organisation = validated(
-            OrganisationIn, data["organisation"], lines.at("organisation").where_loc, problems
-        )
+        organisation = read_entry(OrganisationIn, data["organisation"], organisation.at, problems)
     raw = {name: _section(data, name, lines, problems) for name in SECTIONS[1:]}
-    rows: dict[str, list[Row[Any]]] = {}
-    for name, model in (("programmes", ProgrammeIn), ("coaches", CoachIn), ("leaders", LeaderIn)):
-        rows[name] = []
-        for i, item in enumerate(raw[name]):
-            at = lines.at(name, i)
-            valid = validated(model, item, at.where_loc, problems)
-            if valid is not None:
-                rows[name].append(Row(valid, at))
     parsed = OrgFile(
         organisation=organisation,
-        org_at=lines.at("organisation"),
-        programmes=rows["programmes"],
-        coaches=rows["coaches"],
-        leaders=rows["leaders"],
+        programmes=[
+            read_entry(ProgrammeIn, item, lines.at("programmes", i), problems)
+            for i, item in enumerate(raw["programmes"])
+        ],
+        coaches=[
+            read_entry(CoachIn, item, lines.at("coaches", i), problems)
+            for i, item in enumerate(raw["coaches"])
+        ],
+        leaders=[
+            read_entry(LeaderIn, item, lines.at("leaders", i), problems)
+            for i, item in enumerate(raw["leaders"])
+        ],
         mentioned_coaches=_mentioned(raw["coaches"], "email"),
-        mentioned_programmes=_mentioned(raw["programmes"], "slug"),
+        mentioned_programmes=_mentioned(raw["programmes"], "slug", "name"),
     )
     return parsed, problems

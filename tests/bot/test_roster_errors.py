@@ -7,8 +7,17 @@ from pathlib import Path
 import pytest
 
 from bot.roster import RosterError
+from bot.roster.service import decode
 from storage.db import Database
-from tests.bot.roster_helpers import FIXTURES, load, load_csv, rejected, row_counts, snapshot
+from tests.bot.roster_helpers import (
+    FIXTURES,
+    load,
+    load_csv,
+    load_yaml,
+    rejected,
+    row_counts,
+    snapshot,
+)
 
 TZ_HINT = "(expected an IANA name like Europe/London)"
 
@@ -83,10 +92,16 @@ YAML_CASES: dict[str, list[tuple[str, str]]] = {
         ),
     ],
     "not_yaml.yaml": [("line 4, column 1", "not valid YAML: while parsing a flow sequence")],
-    "empty.yaml": [("", "the file is empty")],
+    "empty.yaml": [("file", "the file is empty")],
     "not_org.yaml": [("line 1", "this does not look like an organisation YAML")],
-    "leaders.xlsx": [("", "unsupported file type '.xlsx' (expected .yaml, .yml or .csv)")],
-    "not_utf8.csv": [("line 2", "the file is not UTF-8 text (byte 0xe9 cannot be read)")],
+    "leaders.xlsx": [("file", "unsupported file type '.xlsx' (expected .yaml, .yml or .csv)")],
+    "not_utf8.csv": [
+        (
+            "line 2",
+            "the file is not UTF-8 text (byte 0xe9 cannot be read); save it as UTF-8 (in Excel",
+        )
+    ],
+    "not_utf8.yaml": [("line 1", "the file is not UTF-8 text (byte 0xe9 cannot be read)")],
 }
 
 CSV_CASES: dict[str, list[tuple[str, str]]] = {
@@ -128,7 +143,7 @@ CSV_CASES: dict[str, list[tuple[str, str]]] = {
         ),
     ],
     "wrong_count.csv": [("line 2", "row has 6 values but the header has 5 columns")],
-    "empty.csv": [("", "the file is empty")],
+    "empty.csv": [("file", "the file is empty")],
     "not_csv.csv": [("line 1", "this does not look like a leaders CSV")],
 }
 
@@ -163,9 +178,22 @@ async def test_bad_leaders_file_without_an_organisation(db: Database) -> None:
     assert set((await row_counts(db)).values()) == {0}
 
 
-async def test_missing_file_and_wrong_org(db: Database, tmp_path: Path) -> None:
+def test_only_a_csv_gets_the_excel_hint() -> None:
+    [problem] = decode((FIXTURES / "not_utf8.yaml").read_bytes(), kind="yaml")[1]
+    assert problem.message.endswith("; save it as UTF-8") and "Excel" not in problem.message
+    [problem] = decode((FIXTURES / "not_utf8.csv").read_bytes(), kind="csv")[1]
+    assert problem.message.endswith("; save it as UTF-8 (in Excel: 'CSV UTF-8')")
+
+
+async def test_missing_file_directory_and_wrong_org(db: Database, tmp_path: Path) -> None:
     error = await rejected(db, tmp_path / "nowhere.csv")
-    assert "cannot read the file" in str(error)
+    assert [(p.where, p.message) for p in error.problems] == [("file", "no such file")]
+    for folder in (tmp_path, tmp_path / "leaders.csv"):
+        folder.mkdir(exist_ok=True)
+        error = await rejected(db, folder)
+        assert [(p.where, p.message) for p in error.problems] == [
+            ("file", "this is a directory, not a file (expected a .yaml, .yml or .csv file)")
+        ]
     error = await rejected(db, FIXTURES / "base.yaml", organisation="globex")
     assert "the file is for organisation 'acme', not 'globex'" in str(error)
     assert set((await row_counts(db)).values()) == {0}
@@ -212,3 +240,34 @@ async def test_windows_line_endings_semicolons_and_bom(db: Database, tmp_path: P
         b"\xef\xbb\xbfEmail;Name;Timezone;Programme\r\nsam@acme.example;Sam;UTC;lead\r\n"
     )
     assert (await load(db, path)).created["leader"] == 1
+
+
+async def test_file_level_problems_name_their_place(db: Database, tmp_path: Path) -> None:
+    """No problem prints with an empty place: `  {where}: {message}` always reads well."""
+    header = "email,name,timezone,programme\n"
+    with pytest.raises(RosterError) as caught:
+        await load_csv(db, header + "sam@acme.example,Sam,UTC,lead\n")
+    assert [(p.where, p.message) for p in caught.value.problems] == [
+        ("database", "there is no organisation yet: import an org.yaml first")
+    ]
+    await load(db, FIXTURES / "base.yaml")
+    cases = [
+        ("", None, ("file", "the file is empty (expected a leaders CSV with a header row)")),
+        (",,,\n", None, ("file", "the file has no header row (expected a leaders CSV)")),
+        (header, None, ("file", "the file has a header row but no leaders")),
+        (header + "sam@acme.example,Sam,UTC,lead\n", "nope", ("--org", "no organisation 'nope'")),
+    ]
+    for text, org, expected in cases:
+        with pytest.raises(RosterError) as caught:
+            await load_csv(db, text, organisation=org)
+        [problem] = caught.value.problems
+        assert problem.where == expected[0] and problem.message.startswith(expected[1])
+    await load_yaml(db, "organisation: {slug: globex, name: Globex}\n")
+    with pytest.raises(RosterError) as caught:
+        await load_csv(db, header)
+    assert [(p.where, p.message) for p in caught.value.problems] == [
+        ("--org", "there are several organisations (acme, globex): pass --org SLUG"),
+        ("file", "the file has a header row but no leaders"),
+    ]
+    error = await rejected(db, tmp_path / "missing.yaml")
+    assert str(error) == "missing.yaml: file: no such file"

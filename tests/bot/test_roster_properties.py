@@ -14,7 +14,18 @@ from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
 from bot.roster import fields
+from bot.roster.context import CoachRef, Context, ProgrammeRef, build_context
 from bot.roster.csv_rows import read_leaders_csv
+from bot.roster.existing import Existing
+from bot.roster.validate import (
+    check_capacity,
+    check_coaches,
+    check_identities,
+    check_leaders,
+    check_organisation,
+    check_programmes,
+    people_ids,
+)
 from bot.roster.yaml_doc import read_org_yaml
 from bot.timefmt import is_valid_zone
 
@@ -58,7 +69,7 @@ def test_text_fields_round_trip_or_are_rejected(name: str, cohort: str, level: s
         assert row.item.cohort == (cohort.strip() or None)
         assert row.item.level == (level.strip() or None)
     else:
-        assert problems and parsed.rows == []
+        assert problems and [r.item for r in parsed.rows] == [None]
         for problem in problems:
             assert problem.where.startswith("line 2, column ") and problem.message
 
@@ -82,13 +93,9 @@ def test_email_casing_and_whitespace_dedupe(locals_: list[str], data: st.DataObj
     )
     rows = [[e, "Name", "UTC", "lead"] for e in [*emails, variant]]
     parsed, problems = read_leaders_csv(csv_text(["email", "name", "timezone", "programme"], rows))
-    assert len(parsed.rows) == len(rows)  # every row is valid on its own
-    assert {r.item.email for r in parsed.rows} == set(emails)
+    assert all(r.item is not None for r in parsed.rows)  # every row is valid on its own
+    assert {r.get("email") for r in parsed.rows} == set(emails)
     # The cross-row check sees the duplicate and names both lines.
-    from bot.roster.context import Context
-    from bot.roster.existing import Existing
-    from bot.roster.validate import check_leaders
-
     ctx, found = Context(existing=Existing(), default_locale="en"), []
     check_leaders(parsed.rows, ctx, found)
     dupes = [p for p in found if "duplicate email" in p.message]
@@ -129,7 +136,8 @@ def test_invalid_time_zones_are_always_rejected(zone: str) -> None:
         assert "did you mean" in message
     text = csv_text(["email", "name", "timezone", "programme"], [["a@b.example", "A", zone, "p"]])
     parsed, problems = read_leaders_csv(text)
-    assert parsed.rows == []
+    [row] = parsed.rows
+    assert row.item is None and row.get("timezone") is None and row.get("name") == "A"
     assert [p.where for p in problems] == ["line 2, column timezone"]
 
 
@@ -162,7 +170,53 @@ SECTION = st.sampled_from(["organisation", "programmes", "coaches", "leaders", "
 @given(doc=st.dictionaries(SECTION, JSONISH, max_size=4))
 def test_any_yaml_shape_gives_problems_not_crashes(doc: dict[str, object]) -> None:
     parsed, problems = read_org_yaml(yaml.safe_dump(doc))
-    if parsed is None or parsed.organisation is None:
+    if parsed is None or parsed.organisation.item is None:
         assert problems
+    if parsed is not None:  # the cross-row checks take any mix of partly valid entries
+        ctx = build_context(Existing(), parsed.organisation, parsed.programmes, parsed.coaches)
+        check_organisation(parsed.organisation, ctx, problems)
+        check_programmes(parsed.programmes, problems)
+        check_coaches(parsed.coaches, ctx, problems)
+        slugs = check_leaders(parsed.leaders, ctx, problems)
+        check_identities(people_ids(parsed.coaches) + people_ids(parsed.leaders), ctx, problems)
+        check_capacity(parsed.leaders, slugs, ctx, problems)
     for problem in problems:
-        assert isinstance(problem.where, str) and problem.message
+        assert isinstance(problem.where, str) and problem.where and problem.message
+
+
+FAULTS = {
+    "timezone": "Mars/Base",
+    "programme": "nonexistent-prog",
+    "coach_email": "ghost@acme.example",
+    "name": "",
+    "country": "GBR",
+    "slack_user_id": "not a slack id",
+}
+GOOD_ROW = {
+    "email": "sam@acme.example",
+    "name": "Sam",
+    "timezone": "UTC",
+    "programme": "lead",
+    "coach_email": "ana@acme.example",
+    "country": "US",
+    "slack_user_id": "U0SAM",
+}
+
+
+def _row_problems(faults: set[str]) -> set[tuple[str, str]]:
+    """Every problem of one leaders.csv row with `faults`, fields and references alike."""
+    row = {k: FAULTS[k] if k in faults else v for k, v in GOOD_ROW.items()}
+    parsed, problems = read_leaders_csv(csv_text(list(row), [list(row.values())]))
+    ctx = Context(existing=Existing(), default_locale="en")
+    ctx.programmes["lead"] = ProgrammeRef("lead", "Leadership", "leadership")
+    ctx.coaches["ana@acme.example"] = CoachRef("ana@acme.example", 2, ("leadership",), None)
+    check_leaders(parsed.rows, ctx, problems)
+    return {(p.where, p.message) for p in problems}
+
+
+@SETTINGS
+@given(faults=st.sets(st.sampled_from(sorted(FAULTS)), min_size=1))
+def test_each_problem_of_a_row_is_reported_whatever_else_is_wrong(faults: set[str]) -> None:
+    alone = [_row_problems({fault}) for fault in faults]
+    assert all(len(problems) == 1 for problems in alone)
+    assert _row_problems(faults) == set().union(*alone)
