@@ -22,6 +22,8 @@ from storage.models import (
 
 COUNTED_STATUSES = ("active", "paused")
 
+ID_CHUNK = 5_000
+
 
 @dataclass
 class Existing:
@@ -75,16 +77,17 @@ async def load_existing(
             )
         )
         out.tenant_owner = {tenant: org for tenant, org in rows}
-    if external_ids:
+    ids = sorted(external_ids)
+    for start in range(0, len(ids), ID_CHUNK):  # PostgreSQL takes at most 65,535 parameters
         found = await db.execute(
             select(
                 PlatformIdentity.platform,
                 PlatformIdentity.tenant_key,
                 PlatformIdentity.external_id,
                 PlatformIdentity.person_id,
-            ).where(PlatformIdentity.external_id.in_(sorted(external_ids)))
+            ).where(PlatformIdentity.external_id.in_(ids[start : start + ID_CHUNK]))
         )
-        out.identity_owner = {(p, t, e): person for p, t, e, person in found}
+        out.identity_owner.update({(p, t, e): person for p, t, e, person in found})
     if slug is None:
         return out
     out.org = await db.scalar(select(Organisation).where(Organisation.slug == slug))
