@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot.clock import VirtualClock, system_now
 from bot.demo import next_monday, run_demo
 from bot.dispatcher import Dispatcher
-from bot.jobs import JobContext, run_due
+from bot.jobs import JobContext, run_due, run_due_through, sweep_step
 from bot.ports import Sender
 from bot.privacy import UnknownPerson, erase, export, find
 from bot.roster import RosterError, import_path
@@ -85,7 +85,9 @@ def build_web_app(rt: Runtime, scheduler: AsyncIOScheduler | None) -> web.Applic
         database=rt.database,
         clock=rt.clock,
         dispatcher=rt.dispatcher,
-        run_due=lambda now: run_due(rt.jobs, now=now),
+        run_due=lambda start, end: run_due_through(
+            rt.jobs, start=start, end=end, step=sweep_step(end - start)
+        ),
         scheduler_state=lambda: scheduler_state(scheduler) if scheduler else {"running": False},
         local_mode=rt.settings.local_mode,
     )

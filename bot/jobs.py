@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,3 +65,54 @@ async def run_job(ctx: JobContext, job: Job, now: datetime) -> str:
 async def run_due(ctx: JobContext, *, now: datetime) -> list[tuple[str, str]]:
     """Run every job once at `now`, in table order; returns (job id, one-line summary) pairs."""
     return [(job.id, await run_job(ctx, job, now)) for job in JOBS]
+
+
+def sweep_step(span: timedelta) -> timedelta:
+    """The step to sweep a clock jump of `span` with: 15 minutes up to a day, else an hour."""
+    return timedelta(minutes=15) if span <= timedelta(days=1) else timedelta(hours=1)
+
+
+async def run_due_through(
+    ctx: JobContext, *, start: datetime, end: datetime, step: timedelta
+) -> list[tuple[str, str]]:
+    """Run every job at start+step, start+2*step, ... and at `end`; one summary per job.
+
+    Time-of-day work (a welcome in working hours) is done at the instants a jump skips, not only
+    at its end. A job that ran more than once gets its runs' summaries added up when they share a
+    shape (same words, different numbers: counts are summed), else its last summary, then the
+    number of runs and any failures, e.g. "3 welcomed (96 runs)". One run: its summary as is.
+    """
+    if step <= timedelta(0):
+        raise ValueError("step must be positive")
+    if end < start:
+        raise ValueError("end must not be before start")
+    instants: list[datetime] = []
+    at = start + step
+    while at < end:
+        instants.append(at)
+        at += step
+    instants.append(end)
+    runs: dict[str, list[str]] = {job.id: [] for job in JOBS}
+    for now in instants:
+        for job_id, summary in await run_due(ctx, now=now):
+            runs.setdefault(job_id, []).append(summary)
+    return [(job_id, _combine(summaries)) for job_id, summaries in runs.items()]
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def _combine(summaries: list[str]) -> str:
+    """Many runs' summaries of one job as one line (see run_due_through)."""
+    if len(summaries) == 1:
+        return summaries[0]
+    failed = [s for s in summaries if s.startswith("FAILED")]
+    good = [s for s in summaries if not s.startswith("FAILED")]
+    note = f"{len(summaries)} runs" + (f", {len(failed)} failed" if failed else "")
+    if not good:
+        return f"{failed[-1]} ({note})"
+    if len({_NUMBER.sub("#", s) for s in good}) > 1:
+        return f"last: {good[-1]} ({note})"
+    columns = zip(*(_NUMBER.findall(s) for s in good), strict=True)
+    totals = iter([str(sum(int(n) for n in column)) for column in columns])
+    return f"{_NUMBER.sub(lambda _m: next(totals), good[0])} ({note})"

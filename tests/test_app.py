@@ -141,3 +141,29 @@ def test_db_upgrade_and_rotate_key(local: Path, capsys: pytest.CaptureFixture[st
     assert app.main(["db", "upgrade"]) == 0
     assert app.main(["db", "rotate-key"]) == 0
     assert "re-encrypted 0 value(s)" in capsys.readouterr().out
+
+
+async def test_served_app_moves_the_clock_through_the_real_sweeps(
+    local: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.settings import Settings
+
+    rt = app.build_runtime(Settings(_env_file=None))  # type: ignore[call-arg]
+    await app.prepare_database(rt, load_sample=True)
+    client = TestClient(TestServer(app.build_web_app(rt, None), host="127.0.0.1", port=0))
+    await client.start_server()
+    try:
+        health = await client.get("/healthz")
+        assert health.status == 200
+        moved = await client.post("/api/clock", json={"advance": "1w"})
+        assert moved.status == 200
+        body = await moved.json()
+        assert [job["job"] for job in body["jobs"]] == ["welcome", "outbox"]
+        people = await (await client.get("/api/people")).json()
+        assert len(people["people"]) == 21
+    finally:
+        await client.close()
+        await rt.database.dispose()
+    assert count(local, "outbox") > 0  # a week of sweeps welcomed the sample organisation

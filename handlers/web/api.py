@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -15,12 +14,14 @@ from bot.interaction import Interaction
 from bot.timefmt import show
 from handlers.web import parse
 from handlers.web.deps import NO_STORE, STATIC_DIR, WebDeps
+from handlers.web.errors import NOT_ANSWERING, json_error
 from handlers.web.identity import playground_person, roster
 from handlers.web.parse import BadRequest
+from handlers.web.sweeps import sweep_line
 from handlers.web.transcript import delivered, last_id
+from prompts import copy_for
 
 log = logging.getLogger(__name__)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PAGE_HEADERS = {
     **NO_STORE,
     "Content-Security-Policy": (
@@ -34,23 +35,6 @@ PAGE_HEADERS = {
 
 def _json(body: object, status: int = 200) -> web.Response:
     return web.json_response(body, status=status, headers=NO_STORE)
-
-
-def _error(status: int, message: str) -> web.Response:
-    return _json({"error": message}, status=status)
-
-
-def refusing(handler: Handler) -> Handler:
-    """Turn a BadRequest raised by `handler` into a 400 with a JSON error."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except BadRequest as exc:
-            return _error(400, str(exc))
-
-    return wrapped
 
 
 async def _body(request: web.Request) -> object:
@@ -72,6 +56,9 @@ class Playground:
 
     def __init__(self, deps: WebDeps) -> None:
         self.deps = deps
+        # One clock move at a time, and no interaction in the middle of one: every message is
+        # then made and sent in the order of the virtual time it carries.
+        self._moving = asyncio.Lock()
 
     async def page(self, _request: web.Request) -> web.StreamResponse:
         """The playground page."""
@@ -86,7 +73,7 @@ class Playground:
     async def interact(self, request: web.Request) -> web.StreamResponse:
         """Run one interaction as the chosen person; return their new transcript entries."""
         req = parse.interact(await _body(request))
-        async with self.deps.database.transaction() as s:
+        async with self._moving, self.deps.database.transaction() as s:
             person = await playground_person(db=s, person_id=req.person_id)
             if person is None:
                 raise BadRequest(f"no leader or coach with id {req.person_id}")
@@ -105,23 +92,22 @@ class Playground:
             await respond(db=s, interaction=interaction)
         await self._wake()
         async with self.deps.database.reading() as s:
-            entries = await delivered(db=s, person=person, after=after)
-        return _json(
-            {"entries": entries, "clock": clock_json(self.deps.clock.now(), person.timezone)}
-        )
+            page = await delivered(db=s, person=person, after=after, waiting=req.waiting)
+        clock = clock_json(self.deps.clock.now(), person.timezone)
+        return _json({**page.to_json(), "clock": clock})
 
     async def transcript(self, request: web.Request) -> web.StreamResponse:
-        """Delivered web messages of one person after a given id, oldest first, as HTML."""
+        """A person's web messages sent after `after`, and any of `waiting` now sent, as HTML."""
         person_id = parse.query_int(request.query, "person_id")
         after = parse.query_int(request.query, "after", default=0)
+        waiting = parse.query_ids(request.query, "waiting")
         async with self.deps.database.reading() as s:
             person = await playground_person(db=s, person_id=person_id)
             if person is None:
                 raise BadRequest(f"no leader or coach with id {person_id}")
-            entries = await delivered(db=s, person=person, after=after)
-        return _json(
-            {"entries": entries, "clock": clock_json(self.deps.clock.now(), person.timezone)}
-        )
+            page = await delivered(db=s, person=person, after=after, waiting=waiting)
+        clock = clock_json(self.deps.clock.now(), person.timezone)
+        return _json({**page.to_json(), "clock": clock})
 
     async def clock(self, request: web.Request) -> web.StreamResponse:
         """The virtual time, shown in the chosen person's zone (UTC when none is given)."""
@@ -129,15 +115,23 @@ class Playground:
         return _json(clock_json(self.deps.clock.now(), zone))
 
     async def advance(self, request: web.Request) -> web.StreamResponse:
-        """Move the virtual clock forward, run every sweep once at the new time, then deliver."""
+        """Move the virtual clock forward, run the sweeps through the skipped time, deliver."""
         req = parse.advance(await _body(request))
         zone = await self._zone(req.person_id)
-        now = self.deps.clock.advance(req.delta)
-        jobs = await self.deps.run_due(now)
-        await self._wake()
+        async with self._moving:
+            if not await self.deps.database.ping():
+                return json_error(503, NOT_ANSWERING)  # the clock stays: no sweep is skipped
+            start = self.deps.clock.now()
+            end = start + req.delta  # the move itself, not the real time it takes to make
+            # The clock moves once the sweeps are done: meanwhile the scheduler's own ticks run
+            # at the old time and cannot deliver a row early, stamped with the new time.
+            jobs = await self.deps.run_due(start, end)
+            self.deps.clock.advance(req.delta)
+            await self._wake()
         return _json(
             {
-                **clock_json(now, zone),
+                **clock_json(end, zone),
+                "summary": sweep_line(jobs, until=end, zone=zone, copy=copy_for(None)),
                 "jobs": [{"job": name, "summary": summary} for name, summary in jobs],
             }
         )

@@ -23,7 +23,8 @@ class Waker(Protocol):
         ...
 
 
-RunDue = Callable[[datetime], Awaitable[list[tuple[str, str]]]]
+# Run every sweep through a clock move from `start` to `end` (bot.jobs.run_due_through).
+RunDue = Callable[[datetime, datetime], Awaitable[list[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy import func, select
 
-from handlers.web.api import Playground, refusing
+from handlers.web.api import Playground
 from handlers.web.deps import NO_STORE, STATIC_DIR, WebDeps
+from handlers.web.errors import guarded
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -23,11 +24,11 @@ def add_web_routes(app: web.Application, *, deps: WebDeps) -> None:
     playground = Playground(deps)
     app.router.add_get("/", playground.page)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
-    app.router.add_get("/api/people", playground.people)
-    app.router.add_post("/api/interact", refusing(playground.interact))
-    app.router.add_get("/api/transcript", refusing(playground.transcript))
-    app.router.add_get("/api/clock", refusing(playground.clock))
-    app.router.add_post("/api/clock", refusing(playground.advance))
+    app.router.add_get("/api/people", guarded(playground.people))
+    app.router.add_post("/api/interact", guarded(playground.interact))
+    app.router.add_get("/api/transcript", guarded(playground.transcript))
+    app.router.add_get("/api/clock", guarded(playground.clock))
+    app.router.add_post("/api/clock", guarded(playground.advance))
 
 
 def _healthz(deps: WebDeps) -> Callable[[web.Request], Awaitable[web.Response]]:

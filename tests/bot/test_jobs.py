@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import jobs
 from bot import scheduler as scheduler_module
-from bot.jobs import JOBS, Job, JobContext, run_due
+from bot.jobs import JOBS, Job, JobContext, run_due, run_due_through, sweep_step
 from bot.scheduler import build_scheduler, scheduler_state
 from storage.crypto import Keyring
 from storage.db import Database
@@ -147,3 +147,141 @@ async def test_first_run_makes_every_job_run_right_after_start(
         assert {j.id: j.next_run_time for j in scheduler.get_jobs()} == {j.id: soon for j in JOBS}
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _recording_jobs(
+    monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]
+) -> dict[str, list[datetime]]:
+    """Replace the table by jobs that record their instants and give the answers in turn."""
+    seen: dict[str, list[datetime]] = {job_id: [] for job_id in answers}
+
+    def job(job_id: str) -> Job:
+        async def run(ctx: JobContext, now: datetime) -> str:
+            seen[job_id].append(now)
+            answer = answers[job_id][(len(seen[job_id]) - 1) % len(answers[job_id])]
+            if answer == "raise":
+                raise RuntimeError("the job broke")
+            return answer
+
+        return Job(job_id, run, timedelta(minutes=1), job_id)
+
+    monkeypatch.setattr(jobs, "JOBS", tuple(job(job_id) for job_id in answers))
+    return seen
+
+
+@pytest.fixture
+def unused_ctx(tmp_path: Path, keyring: Keyring) -> JobContext:
+    """A context whose database is never connected (the jobs are fakes)."""
+    db = Database(f"sqlite:///{tmp_path}/unused.db", keyring)
+    return JobContext(database=db, dispatcher=make_dispatcher(db))
+
+
+async def test_run_due_through_sweeps_each_step_then_the_end(
+    unused_ctx: JobContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _recording_jobs(
+        monkeypatch,
+        {
+            "welcome": ["0 welcomed", "2 welcomed", "1 welcomed"],
+            "outbox": ["claimed 0, sent 0, dead 0", "claimed 3, sent 2, dead 1"],
+        },
+    )
+    start, end = MONDAY_9_EST, MONDAY_9_EST + timedelta(hours=1, minutes=10)
+    result = await run_due_through(unused_ctx, start=start, end=end, step=timedelta(minutes=15))
+    expected = [start + timedelta(minutes=m) for m in (15, 30, 45, 60, 70)]
+    assert seen == {"welcome": expected, "outbox": expected}
+    assert result == [
+        ("welcome", "5 welcomed (5 runs)"),  # 0 + 2 + 1 + 0 + 2, in table order
+        ("outbox", "claimed 6, sent 4, dead 2 (5 runs)"),  # 0 + 3 + 0 + 3 + 0
+    ]
+
+
+@pytest.mark.parametrize(
+    ("span", "instants"),
+    [
+        (timedelta(0), [0]),
+        (timedelta(minutes=5), [5]),
+        (timedelta(minutes=15), [15]),
+        (timedelta(minutes=45), [15, 30, 45]),  # a whole number of steps: `end` once
+    ],
+)
+async def test_run_due_through_never_passes_the_end(
+    unused_ctx: JobContext, monkeypatch: pytest.MonkeyPatch, span: timedelta, instants: list[int]
+) -> None:
+    seen = _recording_jobs(monkeypatch, {"only": ["1 done"]})
+    step = timedelta(minutes=15)
+    start = MONDAY_9_EST
+    result = await run_due_through(unused_ctx, start=start, end=start + span, step=step)
+    assert seen["only"] == [start + timedelta(minutes=m) for m in instants]
+    runs = len(instants)
+    assert result == [("only", "1 done" if runs == 1 else f"{runs} done ({runs} runs)")]
+
+
+async def test_run_due_through_reports_failures_and_unlike_summaries(
+    unused_ctx: JobContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _recording_jobs(
+        monkeypatch,
+        {
+            "flaky": ["2 sent", "raise", "1 sent"],
+            "broken": ["raise"],
+            "wordy": ["all quiet", "3 waiting, 1 late", "all quiet"],
+            "words": ["ok"],
+        },
+    )
+    step = timedelta(hours=1)
+    end = MONDAY_9_EST + 3 * step
+    assert await run_due_through(unused_ctx, start=MONDAY_9_EST, end=end, step=step) == [
+        ("flaky", "3 sent (3 runs, 1 failed)"),
+        ("broken", "FAILED (RuntimeError) (3 runs, 3 failed)"),
+        ("wordy", "last: all quiet (3 runs)"),
+        ("words", "ok (3 runs)"),
+    ]
+
+
+async def test_run_due_through_refuses_a_backward_span_or_a_bad_step(
+    unused_ctx: JobContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _recording_jobs(monkeypatch, {"only": ["1 done"]})
+    with pytest.raises(ValueError, match="before start"):
+        await run_due_through(
+            unused_ctx,
+            start=MONDAY_9_EST,
+            end=MONDAY_9_EST - timedelta(seconds=1),
+            step=timedelta(minutes=15),
+        )
+    for step in (timedelta(0), timedelta(minutes=-15)):
+        with pytest.raises(ValueError, match="step"):
+            await run_due_through(
+                unused_ctx, start=MONDAY_9_EST, end=MONDAY_9_EST + timedelta(hours=1), step=step
+            )
+    assert seen["only"] == []
+
+
+def test_sweep_step_is_fine_up_to_a_day_and_hourly_beyond() -> None:
+    assert sweep_step(timedelta(hours=1)) == timedelta(minutes=15)
+    assert sweep_step(timedelta(days=1)) == timedelta(minutes=15)
+    assert sweep_step(timedelta(days=1, seconds=1)) == timedelta(hours=1)
+    assert sweep_step(timedelta(weeks=1)) == timedelta(hours=1)
+
+
+async def test_run_due_through_welcomes_in_working_hours_during_a_jump(db: Database) -> None:
+    async with db.transaction() as s:
+        await make_world(s)  # the leader works 09:00-17:30 in New York
+    sender = FakeSender("web")
+    ctx = JobContext(database=db, dispatcher=make_dispatcher(db, sender))
+    tuesday_5_est = datetime(2026, 11, 24, 10, tzinfo=UTC)
+    end = tuesday_5_est + timedelta(days=1)  # Wednesday 05:00 EST: outside hours again
+    assert dict(await run_due(ctx, now=end))["welcome"] == "0 welcomed"
+    result = dict(
+        await run_due_through(
+            ctx, start=tuesday_5_est, end=end, step=sweep_step(end - tuesday_5_est)
+        )
+    )
+    assert result["welcome"] == "1 welcomed (96 runs)"
+    assert result["outbox"].startswith("claimed 2, sent 2,")
+    async with db.reading() as s:
+        rows = (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    # Sent at the sweep that found the leader at work (09:00 EST), not at the end of the jump.
+    nine_est = datetime(2026, 11, 24, 14, tzinfo=UTC)
+    assert [(r.status, r.sent_at) for r in rows] == [("sent", nine_est), ("sent", nine_est)]

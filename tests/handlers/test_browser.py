@@ -10,12 +10,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, async_playwright, expect
 
+from bot.outbox import enqueue
+from bot.ui import Message
 from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import Base
 from tests.conftest import IN_CI
 from tests.factories import T0, World, add_booking, make_world
-from tests.handlers.web_env import build
+from tests.handlers.web_env import build, unreachable
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +45,13 @@ async def site(tmp_path: Path, keyring: Keyring) -> AsyncIterator[tuple[str, Wor
     async with database.transaction() as s:
         world = await make_world(s)
         add_booking(s, world, T0 + timedelta(days=2), uid="uid-browser")
+        await enqueue(  # an older row than the replies to come, sent after them
+            db=s,
+            person=world.leader,
+            message=Message(text="Time for your weekly reflection"),
+            now=T0 + timedelta(hours=20),
+            kind="nudge",
+        )
     app, _clock, _jobs = build(database)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
@@ -84,12 +93,14 @@ async def test_pick_a_leader_type_help_and_click_a_button(
     await tab.goto(url)
     picker = tab.get_by_label("Talk as")
     await expect(picker).to_be_enabled(timeout=WAIT_MS)
-    await picker.select_option(label="Ana Ruiz (Europe/Madrid)")  # start as the coach
+    await picker.select_option(label="Ana Ruiz")  # start as the coach
     await expect(tab.locator("#person-info")).to_contain_text("Coach", timeout=WAIT_MS)
-    await picker.select_option(label="Sam Lee (America/New_York)")
-    await expect(tab.locator("#person-info")).to_contain_text(
-        "Leadership Programme", timeout=WAIT_MS
+    await expect(tab.locator("#person-zone")).to_have_text("Time zone: Europe/Madrid")
+    await picker.select_option(label="Sam Lee")
+    await expect(tab.locator("#person-info")).to_have_text(
+        "Leader · Leadership Programme", timeout=WAIT_MS
     )
+    await expect(tab.locator("#person-zone")).to_have_text("Time zone: America/New_York")
     await expect(tab.locator("#clock-now")).to_have_text(
         "Tue 24 Nov 2026, 05:00 EST", timeout=WAIT_MS
     )
@@ -116,6 +127,55 @@ async def test_pick_a_leader_type_help_and_click_a_button(
     await expect(tab.locator("#clock-now")).to_have_text(
         "Wed 25 Nov 2026, 05:00 EST", timeout=WAIT_MS
     )
+    await expect(tab.locator("#clock-status")).to_have_text(
+        "Ran the sweeps 96 times up to Wed 25 Nov 2026, 05:00 EST: "
+        "1 welcome, 3 messages delivered.",
+        timeout=WAIT_MS,
+    )
+    # The welcome went out during the jump, at 09:00 in the leader's zone; then the nudge,
+    # queued before the replies above but due later.
+    welcome, nudge = (
+        transcript.locator("article.cc-msg").nth(2),
+        transcript.locator("article").nth(3),
+    )
+    await expect(welcome.locator("h3")).to_have_text("Welcome", timeout=WAIT_MS)
+    await expect(welcome.locator("time")).to_have_text("Tue 24 Nov 2026, 09:00 EST")
+    await expect(nudge).to_contain_text("weekly reflection", timeout=WAIT_MS)
+    await expect(nudge.locator("time")).to_have_text("Wed 25 Nov 2026, 01:00 EST")
+
+    # A reload keeps what was typed, each line after the message it answered.
+    await tab.reload()
+    await expect(transcript.locator(".row")).to_have_count(6, timeout=WAIT_MS)
+    rows = transcript.locator(".row")
+    assert [await rows.nth(i).get_attribute("class") for i in range(6)] == [
+        "row me",
+        "row bot",
+        "row me",
+        "row bot",
+        "row bot",
+        "row bot",
+    ]
+    await expect(rows.nth(0)).to_have_text("help")
+    await expect(rows.nth(2)).to_have_text("My sessions")
+    await expect(rows.nth(4).locator("h3")).to_have_text("Welcome")
+    await expect(rows.nth(5)).to_contain_text("weekly reflection")
     assert not await tab.locator("#error").text_content()
     assert errors == []
     assert world.leader.name == "Sam Lee"
+
+
+async def test_the_page_says_when_the_database_does_not_answer(
+    tmp_path: Path, keyring: Keyring, page: tuple[Page, list[str]]
+) -> None:
+    tab, _errors = page
+    async with unreachable(f"sqlite:///{tmp_path}/missing/none.db", keyring) as database:
+        app, _clock, _jobs = build(database)
+        server = TestServer(app, host="127.0.0.1", port=0)
+        await server.start_server()
+        try:
+            await tab.goto(str(server.make_url("/")))
+            await expect(tab.locator("#error")).to_have_text(
+                "The database is not answering. Try again in a moment.", timeout=WAIT_MS
+            )
+        finally:
+            await server.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from handlers.web.transcript import delivered
 from storage.models import Person
 from tests.factories import T0, World, add_booking
 from tests.handlers.web_env import Env, outbox_rows, post
@@ -147,3 +148,25 @@ async def test_form_and_unknown_action_reach_the_router(env: Env) -> None:
     status, body = await post(env, "/api/interact", {"person_id": who, "action_id": "gone"})
     assert status == 200, body
     assert "That button has expired" in body["entries"][0]["html"]
+
+
+async def test_transcript_pages_say_when_there_is_more(env: Env) -> None:
+    who = env.world.leader.id
+    for _ in range(3):
+        await post(env, "/api/interact", {"person_id": who, "text": "help"})
+    async with env.database.reading() as s:
+        leader = await s.get(Person, who)
+        assert leader is not None
+        first = await delivered(db=s, person=leader, after=0, limit=2)
+        rest = await delivered(db=s, person=leader, after=first.cursor, limit=2)
+    assert [len(first.entries), first.more, first.cursor] == [2, True, first.entries[1]["id"]]
+    assert [len(rest.entries), rest.more, rest.waiting] == [1, False, []]
+
+
+async def test_control_characters_never_reach_the_core(env: Env) -> None:
+    who = env.world.leader.id
+    status, body = await post(env, "/api/interact", {"person_id": who, "text": "\x00he\x1blp\x07"})
+    assert status == 200, body
+    assert "<h3>Coach Companion</h3>" in body["entries"][0]["html"]  # the core saw "help"
+    status, body = await post(env, "/api/interact", {"person_id": who, "text": "\x00\x01"})
+    assert status == 400 and body["error"] == "text must not be empty"

@@ -1,7 +1,11 @@
-"""Building the web edge for tests: real routes, the real dispatcher, a recording run_due."""
+"""Building the web edge for tests: real routes, dispatcher and sweeps, recording clock moves."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,9 +14,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.clock import VirtualClock
+from bot.clock import Now, VirtualClock
 from bot.dispatcher import Dispatcher
+from bot.jobs import JobContext, run_due_through, sweep_step
 from handlers.web import WebDeps, WebSender, add_web_routes
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.factories import T0, World
@@ -22,15 +28,16 @@ Client = TestClient[web.Request, web.Application]
 
 @dataclass
 class Jobs:
-    """A stand-in for bot.jobs.run_due that records its instants and delivers what is due."""
+    """The real sweeps through each clock move (as app.py wires them), recording the moves."""
 
-    dispatcher: Dispatcher
-    calls: list[datetime] = field(default_factory=list)
+    ctx: JobContext
+    calls: list[tuple[datetime, datetime]] = field(default_factory=list)
+    clock_during: list[datetime] = field(default_factory=list)
 
-    async def __call__(self, now: datetime) -> list[tuple[str, str]]:
-        self.calls.append(now)
-        report = await self.dispatcher.dispatch_due(now=now)
-        return [("outbox", f"{report.sent} sent")]
+    async def __call__(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        self.calls.append((start, end))
+        self.clock_during.append(self.ctx.dispatcher.clock())
+        return await run_due_through(self.ctx, start=start, end=end, step=sweep_step(end - start))
 
 
 @dataclass
@@ -45,12 +52,12 @@ class Env:
 
 
 def build(
-    database: Database, *, local_mode: bool = True
+    database: Database, *, local_mode: bool = True, source: Now = lambda: T0
 ) -> tuple[web.Application, VirtualClock, Jobs]:
-    """The web routes over `database`, a virtual clock frozen at T0 and the real dispatcher."""
-    clock = VirtualClock(source=lambda: T0)
+    """The web routes over `database`, a virtual clock (frozen at T0) and the real dispatcher."""
+    clock = VirtualClock(source=source)
     dispatcher = Dispatcher(database=database, senders={"web": WebSender()}, clock=clock.now)
-    jobs = Jobs(dispatcher)
+    jobs = Jobs(JobContext(database, dispatcher))
     app = web.Application()
     add_web_routes(
         app,
@@ -83,3 +90,26 @@ async def post(env: Env, path: str, body: Any) -> tuple[int, Any]:
     """POST `body` as JSON; the status and the decoded answer."""
     response = await env.client.post(path, json=body)
     return response.status, await response.json()
+
+
+SQLITE_WORKER = "(_connection_worker_thread)"  # how aiosqlite names its threads
+
+
+@asynccontextmanager
+async def unreachable(url: str, keyring: Keyring) -> AsyncIterator[Database]:
+    """A Database at `url` that cannot connect; on exit its driver threads have all finished.
+
+    aiosqlite answers a failed connect by queueing a stop whose result nobody awaits: the worker
+    thread posts that result to the event loop a moment later, and if the test's loop has closed
+    by then the post raises in the thread ("Event loop is closed"). Joining the thread first
+    makes the post land while the loop is alive.
+    """
+    before = set(threading.enumerate())
+    database = Database(url, keyring)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        for thread in set(threading.enumerate()) - before:
+            if thread.name.endswith(SQLITE_WORKER):
+                await asyncio.to_thread(thread.join, 10)

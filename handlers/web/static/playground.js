@@ -1,14 +1,17 @@
 // The Coach Companion playground: talk to the bot as any leader or coach of the local sample
 // organisation. Messages come from the server already rendered and escaped (handlers/web/render.py).
+// What you type is kept in this tab only (sessionStorage, see playground-log.js).
 "use strict";
 
 (() => {
   const POLL_MS = 2000;
   const STORE_KEY = "cc-playground-person";
+  const Log = window.ccPlaygroundLog; // playground-log.js
   const $ = (selector) => document.querySelector(selector);
   const ui = {
     person: $("#person"),
     info: $("#person-info"),
+    zone: $("#person-zone"),
     clock: $("#clock-now"),
     clockStatus: $("#clock-status"),
     transcript: $("#transcript"),
@@ -17,11 +20,20 @@
     send: $("#send"),
     error: $("#error"),
   };
-  // person id -> { items: [{kind: "me"|"bot", ...}], lastId, seen: Set, loaded }
-  const transcripts = new Map();
+  const transcripts = new Map(); // person id -> a log of playground-log.js
   const people = new Map();
   let personId = null;
   let pollTimer = null;
+  let pollError = false;
+  let moving = false;
+  let queue = Promise.resolve();
+
+  // One request at a time: every answer then updates the cursor and waiting list in order.
+  function serial(task) {
+    const run = queue.then(task);
+    queue = run.catch(() => undefined);
+    return run;
+  }
 
   async function api(method, path, body) {
     const init = { method, headers: { Accept: "application/json" } };
@@ -29,7 +41,12 @@
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(path, init);
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (_) {
+      throw new Error("The playground server is not answering. Is it still running?");
+    }
     let data = null;
     try {
       data = await response.json();
@@ -44,14 +61,15 @@
 
   function showError(error) {
     ui.error.textContent = error ? String(error.message || error) : "";
+    pollError = false;
   }
 
-  function current() {
-    if (!transcripts.has(personId)) {
-      transcripts.set(personId, { items: [], lastId: 0, seen: new Set(), loaded: false });
-    }
-    return transcripts.get(personId);
+  function logOf(id) {
+    if (!transcripts.has(id)) transcripts.set(id, Log.newLog());
+    return transcripts.get(id);
   }
+
+  // --- drawing -----------------------------------------------------------------------------
 
   function meNode(text) {
     const row = document.createElement("div");
@@ -83,9 +101,9 @@
     if (empty) empty.remove();
   }
 
-  function addMine(text) {
-    const log = current();
-    log.items.push({ kind: "me", text });
+  function addMine(owner, text) {
+    Log.addMine(logOf(owner), owner, text);
+    if (owner !== personId) return;
     clearEmpty();
     ui.transcript.append(meNode(text));
     scrollDown();
@@ -95,22 +113,12 @@
     const log = transcripts.get(owner);
     if (!log) return;
     for (const entry of entries) {
-      if (log.seen.has(entry.id)) continue;
-      log.seen.add(entry.id);
-      log.lastId = Math.max(log.lastId, entry.id);
-      const earlier = entry.replaces
-        ? log.items.find((item) => item.kind === "bot" && item.entry.dedupe_key === entry.replaces)
-        : null;
-      if (earlier) {
-        const old = owner === personId ? earlier.node : null;
-        earlier.entry = entry;
-        earlier.node = botNode(entry);
-        if (old && old.isConnected) old.replaceWith(earlier.node);
-        continue;
-      }
-      const item = { kind: "bot", entry, node: botNode(entry) };
-      log.items.push(item);
-      if (owner === personId) {
+      const item = Log.apply(log, entry);
+      if (!item || owner !== personId) continue;
+      const old = item.node;
+      item.node = botNode(item.entry);
+      if (old && old.isConnected) old.replaceWith(item.node);
+      else {
         clearEmpty();
         ui.transcript.append(item.node);
       }
@@ -120,7 +128,7 @@
 
   function redraw() {
     ui.transcript.replaceChildren();
-    const log = current();
+    const log = logOf(personId);
     if (!log.items.length) {
       const empty = document.createElement("p");
       empty.className = "empty muted";
@@ -144,13 +152,38 @@
     }
   }
 
+  // --- talking to the server ---------------------------------------------------------------
+
+  // First view of a person in this tab: every delivered message, in the order it was sent,
+  // with what they typed put back after the message it answered.
+  async function load(owner) {
+    const log = logOf(owner);
+    const entries = [];
+    let data;
+    do {
+      data = await api("GET", `/api/transcript?person_id=${owner}&after=${log.cursor}`);
+      entries.push(...data.entries);
+      Log.remember(log, data);
+    } while (data.more && data.entries.length);
+    Log.rebuild(log, owner, entries);
+    if (owner === personId) {
+      redraw();
+      showClock(data.clock);
+    }
+  }
+
   async function poll() {
     if (personId === null) return;
     const owner = personId;
-    const log = current();
-    const query = `person_id=${owner}&after=${log.lastId}`;
+    const log = logOf(owner);
+    if (!log.loaded) {
+      await load(owner);
+      return;
+    }
+    let query = `person_id=${owner}&after=${log.cursor}`;
+    if (log.waiting.length) query += `&waiting=${log.waiting.join(",")}`;
     const data = await api("GET", `/api/transcript?${query}`);
-    log.loaded = true;
+    Log.remember(log, data);
     addEntries(owner, data.entries);
     if (owner === personId) showClock(data.clock);
   }
@@ -159,46 +192,59 @@
     clearTimeout(pollTimer);
     pollTimer = setTimeout(async () => {
       try {
-        await poll();
+        await serial(poll);
+        if (pollError) showError(null);
       } catch (error) {
         showError(error);
+        pollError = true;
       }
       schedulePoll();
     }, POLL_MS);
   }
 
   async function interact(payload, echo) {
-    if (personId === null) return false;
+    if (personId === null || moving) return false;
     const owner = personId;
     showError(null);
-    if (echo) addMine(echo);
     try {
-      const log = current();
-      const data = await api("POST", "/api/interact", {
-        person_id: owner,
-        after: log.lastId,
-        ...payload,
+      return await serial(async () => {
+        const log = logOf(owner);
+        if (!log.loaded) await load(owner);
+        if (echo) addMine(owner, echo);
+        const data = await api("POST", "/api/interact", {
+          person_id: owner,
+          after: log.cursor,
+          waiting: log.waiting,
+          ...payload,
+        });
+        Log.remember(log, data);
+        addEntries(owner, data.entries);
+        if (owner === personId) showClock(data.clock);
+        return true;
       });
-      addEntries(owner, data.entries);
-      if (owner === personId) showClock(data.clock);
-      return true;
     } catch (error) {
       showError(error);
       return false;
     }
   }
 
+  // --- who is talking ----------------------------------------------------------------------
+
   function describe(person) {
     const role = person.role === "coach" ? "Coach" : "Leader";
-    const programme = person.programme ? ` · ${person.programme}` : "";
-    return `${role}${programme} · ${person.timezone}`;
+    return person.programme ? `${role} · ${person.programme}` : role;
+  }
+
+  function setComposer(enabled) {
+    ui.say.disabled = ui.send.disabled = !enabled;
   }
 
   async function choose(id) {
     personId = id;
     const person = people.get(id);
     ui.info.textContent = person ? describe(person) : "";
-    ui.say.disabled = ui.send.disabled = false;
+    ui.zone.textContent = person ? `Time zone: ${person.timezone}` : "";
+    setComposer(!moving);
     try {
       localStorage.setItem(STORE_KEY, String(id));
     } catch (_) {
@@ -207,20 +253,22 @@
     redraw();
     showError(null);
     try {
-      await poll();
+      await serial(poll);
     } catch (error) {
       showError(error);
     }
     schedulePoll();
   }
 
-  function group(label, members) {
+  function group(label, members, names) {
     const optgroup = document.createElement("optgroup");
     optgroup.label = label;
     for (const person of members) {
       const option = document.createElement("option");
       option.value = String(person.id);
-      option.textContent = `${person.name} (${person.timezone})`;
+      // The zone is on the card below; only a name two people share needs it here.
+      const shared = names.get(person.name) > 1;
+      option.textContent = shared ? `${person.name} (${person.timezone})` : person.name;
       optgroup.append(option);
     }
     return optgroup;
@@ -229,7 +277,11 @@
   async function loadPeople() {
     const data = await api("GET", "/api/people");
     ui.person.replaceChildren();
-    for (const person of data.people) people.set(person.id, person);
+    const names = new Map();
+    for (const person of data.people) {
+      people.set(person.id, person);
+      names.set(person.name, (names.get(person.name) || 0) + 1);
+    }
     if (!data.people.length) {
       const option = document.createElement("option");
       option.textContent = "No leaders or coaches yet";
@@ -238,8 +290,8 @@
     }
     const leaders = data.people.filter((p) => p.role === "leader");
     const coaches = data.people.filter((p) => p.role === "coach");
-    if (leaders.length) ui.person.append(group("Leaders", leaders));
-    if (coaches.length) ui.person.append(group("Coaches", coaches));
+    if (leaders.length) ui.person.append(group("Leaders", leaders, names));
+    if (coaches.length) ui.person.append(group("Coaches", coaches, names));
     ui.person.disabled = false;
     let stored = null;
     try {
@@ -252,21 +304,32 @@
     await choose(first);
   }
 
+  // --- the virtual clock -------------------------------------------------------------------
+
   async function advance(step) {
     showError(null);
     const body = { advance: step };
     if (personId !== null) body.person_id = personId;
-    for (const button of document.querySelectorAll("[data-advance]")) button.disabled = true;
+    const buttons = document.querySelectorAll("[data-advance]");
+    moving = true;
+    for (const button of buttons) button.disabled = true;
+    setComposer(false);
+    ui.clockStatus.textContent = "Moving the clock and running the sweeps…";
+    ui.clockStatus.removeAttribute("title");
     try {
       const data = await api("POST", "/api/clock", body);
       showClock(data);
-      const ran = data.jobs.map((job) => `${job.job}: ${job.summary}`).join("\n");
-      ui.clockStatus.textContent = ran ? `Ran at ${data.shown}:\n${ran}` : `Now ${data.shown}.`;
-      await poll();
+      ui.clockStatus.textContent = data.summary;
+      // The sweeps' own words, for debugging: hover the line (or read the JSON).
+      ui.clockStatus.title = data.jobs.map((job) => `${job.job}: ${job.summary}`).join("\n");
+      await serial(poll);
     } catch (error) {
+      ui.clockStatus.textContent = "";
       showError(error);
     } finally {
-      for (const button of document.querySelectorAll("[data-advance]")) button.disabled = false;
+      moving = false;
+      for (const button of buttons) button.disabled = false;
+      setComposer(personId !== null);
     }
   }
 
@@ -278,7 +341,7 @@
   ui.composer.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = ui.say.value.trim();
-    if (!text) return;
+    if (!text || moving) return;
     ui.say.value = "";
     interact({ text }, text);
   });
