@@ -17,13 +17,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch_db import PG_ADMIN_URL, pg_database, pg_drop, probe_pg
 
 from bot.dispatcher import Dispatcher
 from bot.outbox import enqueue
@@ -34,7 +35,6 @@ from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import Base, Organisation, Person
 
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ENQUEUE_CHUNK = 500
 
 
@@ -135,26 +135,6 @@ async def _run(url: str, label: str, rows: int, buckets: int, trace: bool) -> Re
         await db.dispose()
 
 
-def _pg_database() -> tuple[str, str] | None:
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except Exception:
-        return None
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _pg_drop(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 async def _both_runs(make_url: Callable[[], str], label: str, rows: int, buckets: int) -> Result:
     timed = await _run(make_url(), label, rows, buckets, trace=False)
     traced = await _run(make_url(), label, rows, buckets, trace=True)
@@ -183,20 +163,20 @@ async def main() -> None:
         made: list[str] = []
 
         def pg_url() -> str:
-            found = _pg_database()
+            found = pg_database()
             if found is None:
                 raise RuntimeError("unreachable")
             made.append(found[1])
             return found[0]
 
-        if _probe_pg():
+        if probe_pg():
             try:
                 results.append(
                     await _both_runs(pg_url, "PostgreSQL (local)", args.rows, args.buckets)
                 )
             finally:
                 for name in made:
-                    _pg_drop(name)
+                    pg_drop(name)
         else:
             print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: skipped", file=sys.stderr)
     print(
@@ -211,16 +191,6 @@ async def main() -> None:
             f"| {r.database} | {r.rows / r.enqueue_s:,.0f} | {r.rows_per_s:,.0f} "
             f"| {r.passes} | {r.peak_mib:.1f} |"
         )
-
-
-def _probe_pg() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
-    except Exception:
-        return False
-    return True
 
 
 if __name__ == "__main__":

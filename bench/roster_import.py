@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,13 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # roster_data, next to this file
 
 from roster_data import NOW, PROGRAMMES, Roster, generate, write_files
+from scratch_db import PG_ADMIN_URL, pg_database, pg_drop, probe_pg
 
 from bot.roster import ImportResult, RosterError, import_path
 from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import AuditEntry, Base, Engagement, Person, PlatformIdentity
-
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @dataclass
@@ -242,12 +240,12 @@ async def main() -> None:
         if args.profile:
             await profiled(sqlite_url(), files)
         lines += await bench("SQLite", sqlite_url, files, roster, args.runs)
-        server = None if args.no_postgres else _probe_pg()
+        server = None if args.no_postgres else probe_pg()
         if server is not None:
             made: list[str] = []
 
             def pg_url() -> str:
-                found = _pg_database()
+                found = pg_database()
                 if found is None:
                     raise RuntimeError("unreachable")
                 made.append(found[1])
@@ -257,7 +255,7 @@ async def main() -> None:
                 lines += await bench("PostgreSQL", pg_url, files, roster, args.runs)
             finally:
                 for name in made:
-                    _pg_drop(name)
+                    pg_drop(name)
             versions.append(f"PostgreSQL {server}")
         elif not args.no_postgres:
             print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: skipped", file=sys.stderr)
@@ -270,38 +268,6 @@ async def main() -> None:
     print("| database | step | rows | seconds | rows/s | peak memory | result |")
     print("|---|---|---:|---:|---:|---:|---|")
     print("\n".join(lines))
-
-
-def _pg_database() -> tuple[str, str] | None:
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except Exception:
-        return None
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _pg_drop(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _probe_pg() -> str | None:
-    """The server's version when PostgreSQL is reachable, else None."""
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-    except Exception:
-        return None
-    return str(row[0]).split()[0] if row else "?"
 
 
 if __name__ == "__main__":
