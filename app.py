@@ -25,7 +25,7 @@ from bot.demo import next_monday, run_demo
 from bot.dispatcher import Dispatcher
 from bot.jobs import JobContext, run_due, run_due_through, sweep_step
 from bot.ports import Sender
-from bot.privacy import UnknownPerson, erase, export, find
+from bot.privacy import NotErased, UnknownPerson, erase, export, find, readmit
 from bot.roster import RosterError, import_path
 from bot.scheduler import build_scheduler, scheduler_state
 from bot.settings import Settings, resolve_secret
@@ -214,7 +214,7 @@ def confirm_erase(email: str) -> bool:
 async def cmd_privacy(
     rt: Runtime, action: str, email: str, *, out: Path | None, confirmed: bool
 ) -> int:
-    """Export or erase one person's data; an erase asks first unless `confirmed`."""
+    """Export, erase or readmit one person's data; an erase asks first unless `confirmed`."""
     await prepare_database(rt)
     now = rt.clock.now()
     try:
@@ -231,6 +231,11 @@ async def cmd_privacy(
                 raise CliError(f"cannot write {out}: {exc.strerror}") from None
             print(f"wrote {out} (readable only by you)")
             return 0
+        if action == "readmit":
+            async with rt.database.transaction() as db:
+                count = await readmit(db=db, email=email, now=now)
+            print(f"readmitted {email} ({count} erasure(s) lifted): the next import may add them")
+            return 0
         async with rt.database.reading() as db:
             await find(db=db, email=email)
         if not confirmed:
@@ -243,7 +248,7 @@ async def cmd_privacy(
             count = await erase(db=db, email=email, now=now, keyring=rt.database.keyring)
         print(f"erased {count} person record(s) for {email} and everything linked to them")
         return 0
-    except UnknownPerson as exc:
+    except (UnknownPerson, NotErased) as exc:
         raise CliError(str(exc)) from None
 
 
@@ -285,8 +290,12 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--org", help="organisation slug, for a CSV when there are several")
     r = sub.add_parser("run-due", help="run every scheduled sweep once")
     r.add_argument("--now", help="the instant, ISO 8601 with offset, e.g. 2026-11-30T09:00:00Z")
-    pv = sub.add_parser("privacy", help="export or erase a person's data")
-    pv.add_argument("action", choices=["export", "erase"], help="export as JSON, or erase")
+    pv = sub.add_parser("privacy", help="export, erase or readmit a person's data")
+    pv.add_argument(
+        "action",
+        choices=["export", "erase", "readmit"],
+        help="export as JSON, erase, or readmit (let roster imports add an erased person again)",
+    )
     pv.add_argument("email", help="the person's email")
     pv.add_argument("--out", type=Path, help="export: write the JSON to this file (mode 600)")
     pv.add_argument("--yes", action="store_true", help="erase: do not ask for confirmation")

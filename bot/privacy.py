@@ -1,4 +1,4 @@
-"""A person's data rights: export everything kept about them, or erase it."""
+"""A person's data rights: export everything kept about them, or erase it (and readmit them)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from bot.audit import record
+from bot.erasures import add_erasure, email_keys, find_erasures, session_keyring
 from storage.crypto import Keyring
 from storage.models import (
     Booking,
     CheckIn,
     CoachProfile,
     Engagement,
+    Erasure,
     Goal,
     Handoff,
     Nudge,
@@ -31,6 +33,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class UnknownPerson(LookupError):
     """No person with that email is on any roster."""
+
+
+class NotErased(LookupError):
+    """No erasure of that email is on record, so there is no one to readmit."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -200,9 +206,16 @@ async def export(*, db: AsyncSession, email: str, now: datetime) -> dict[str, An
 
 
 async def erase(*, db: AsyncSession, email: str, now: datetime, keyring: Keyring) -> int:
-    """Delete the person with this email and everything that hangs off them; returns how many."""
+    """Delete the person with this email and everything that hangs off them; returns how many.
+
+    Each erasure leaves a tombstone (a keyed pseudonym of the email, never the email) so that
+    a later roster import skips the person instead of re-creating them; see `readmit`.
+    """
     people = await find(db=db, email=email)
     for p in people:
+        await add_erasure(
+            db=db, keyring=keyring, organisation_id=p.organisation_id, email=p.email, now=now
+        )
         record(
             db=db,
             actor="operator",
@@ -214,3 +227,24 @@ async def erase(*, db: AsyncSession, email: str, now: datetime, keyring: Keyring
         )
     await db.execute(delete(Person).where(Person.id.in_([p.id for p in people])))
     return len(people)
+
+
+async def readmit(*, db: AsyncSession, email: str, now: datetime) -> int:
+    """Lift the erasure of this email so roster imports may add them again; returns how many."""
+    keyring = session_keyring(db)
+    found = await find_erasures(db=db, keyring=keyring, email=email)
+    if not found:
+        raise NotErased(
+            f"{email.strip()!r} was never erased (or was already readmitted): nothing to readmit"
+        )
+    await db.execute(delete(Erasure).where(Erasure.id.in_([e.id for e in found])))
+    record(
+        db=db,
+        actor="operator",
+        action="privacy.readmit",
+        now=now,
+        subject_type="email",
+        subject_id=email_keys(keyring, email)[0],
+        detail={"organisations": len(found)},
+    )
+    return len(found)

@@ -29,7 +29,7 @@ class Keyring:
             for s in cleaned
         ]
         self._multi = MultiFernet(self._fernets)
-        self._pseudonym_key = derive_key(cleaned[0], "coach-companion/pseudonym/v1")
+        self._pseudonym_keys = [derive_key(s, "coach-companion/pseudonym/v1") for s in cleaned]
 
     @classmethod
     def from_setting(cls, value: str) -> Keyring:
@@ -49,6 +49,17 @@ class Keyring:
         return self._multi.rotate(token.encode("ascii")).decode("ascii")
 
     def pseudonym(self, kind: str, ident: object) -> str:
-        """A stable keyed pseudonym (HMAC) for an internal id; the key is never stored."""
-        msg = f"{kind}:{ident}".encode()
-        return hmac.new(self._pseudonym_key, msg, hashlib.sha256).hexdigest()[:32]
+        """A stable keyed pseudonym (HMAC) for an internal id; the key is never stored.
+
+        The key derives from the primary secret, so it changes when a new secret is
+        prepended; match stored pseudonyms with `pseudonyms`.
+        """
+        return _hmac(self._pseudonym_keys[0], kind, ident)
+
+    def pseudonyms(self, kind: str, ident: object) -> list[str]:
+        """The pseudonym under every secret on the ring, newest first (for look-ups)."""
+        return [_hmac(key, kind, ident) for key in self._pseudonym_keys]
+
+
+def _hmac(key: bytes, kind: str, ident: object) -> str:
+    return hmac.new(key, f"{kind}:{ident}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -60,6 +60,28 @@ def test_import_run_due_and_privacy(local: Path, capsys: pytest.CaptureFixture[s
     assert "error: no one with the email" in capsys.readouterr().err
 
 
+def test_privacy_readmit_after_an_erase_lets_the_import_add_them_again(
+    local: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aisha = "aisha.khan@northwind.example"  # line 10 of examples/leaders.csv
+    assert app.main(["import", str(EXAMPLES / "org.yaml")]) == 0
+    assert app.main(["import", str(EXAMPLES / "leaders.csv")]) == 0
+    assert app.main(["privacy", "readmit", aisha]) == 2
+    assert "error: 'aisha.khan@northwind.example' was never erased" in capsys.readouterr().err
+    assert app.main(["privacy", "erase", aisha, "--yes"]) == 0
+    capsys.readouterr()
+    assert app.main(["import", str(EXAMPLES / "leaders.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1 person erased at their request (line 10)" in out
+    assert "python app.py privacy readmit" in out and aisha not in out
+    assert count(local, "people") == 20 and count(local, "erasures") == 1
+    assert app.main(["privacy", "readmit", aisha]) == 0
+    assert "readmitted" in capsys.readouterr().out
+    assert app.main(["import", str(EXAMPLES / "leaders.csv")]) == 0
+    assert "created 1 leader" in capsys.readouterr().out
+    assert count(local, "people") == 21 and count(local, "erasures") == 0
+
+
 def test_bad_roster_is_refused_whole(local: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = sorted(BAD.glob("*.yaml"))[0]
     assert app.main(["import", str(bad)]) == 2

@@ -97,12 +97,17 @@ def _zeros() -> dict[str, int]:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Per kind of row: how many an import created, updated, left unchanged (and removed)."""
+    """Per kind of row: how many an import created, updated, left unchanged (and removed).
+
+    `skipped_erased` holds the places of people left out because they were erased at their
+    request (e.g. 'line 7'); they are not created or updated until readmitted.
+    """
 
     created: dict[str, int] = field(default_factory=_zeros)
     updated: dict[str, int] = field(default_factory=_zeros)
     unchanged: dict[str, int] = field(default_factory=_zeros)
     removed: dict[str, int] = field(default_factory=_zeros)
+    skipped_erased: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -124,7 +129,15 @@ class ImportResult:
         for name, table in self.counts().items():
             if table:
                 parts.append(name + " " + ", ".join(_count(k, v) for k, v in table.items()))
-        return "; ".join(parts) if parts else "nothing to import"
+        text = "; ".join(parts) if parts else "nothing to import"
+        if self.skipped_erased:
+            n = len(self.skipped_erased)
+            who = "1 person" if n == 1 else f"{n} people"
+            text += (
+                f"; skipped {who} erased at their request ({', '.join(self.skipped_erased)}): "
+                "see `python app.py privacy readmit`"
+            )
+        return text
 
 
 _NOUNS = {
@@ -149,6 +162,7 @@ class Tally:
         self.updated = _zeros()
         self.unchanged = _zeros()
         self.removed = _zeros()
+        self.skipped_erased: list[str] = []
 
     def note(self, kind: str, outcome: str, n: int = 1) -> None:
         """Count `n` rows of `kind` as created, updated, unchanged or removed."""
@@ -157,5 +171,9 @@ class Tally:
     def result(self) -> ImportResult:
         """The frozen result."""
         return ImportResult(
-            dict(self.created), dict(self.updated), dict(self.unchanged), dict(self.removed)
+            dict(self.created),
+            dict(self.updated),
+            dict(self.unchanged),
+            dict(self.removed),
+            list(self.skipped_erased),
         )

@@ -12,6 +12,7 @@ from bot.roster import apply as write
 from bot.roster.context import build_context
 from bot.roster.csv_rows import read_leaders_csv
 from bot.roster.entry import Entry, complete
+from bot.roster.erased import erased_in_file, without_erased
 from bot.roster.existing import load_existing, organisation_slugs
 from bot.roster.problems import FILE, ImportResult, Problem, RosterError, Tally
 from bot.roster.schema import OrganisationIn
@@ -56,7 +57,9 @@ async def import_org_yaml(
 
     Rows are matched by slug or email and updated in place; nothing absent from the file is
     deleted (people, programmes, workspaces stay), except that each coach's weekly windows
-    are replaced as a set. Raises RosterError, having written nothing, on any problem.
+    are replaced as a set. People erased at their request are left out (neither created
+    nor updated; see ImportResult.skipped_erased), and a leader whose coach was erased keeps
+    or gets no coach. Raises RosterError, having written nothing, on any problem.
     """
     _aware(now)
     parsed, problems = read_org_yaml(text)
@@ -71,39 +74,41 @@ async def import_org_yaml(
                 f"the file is for organisation {slug!r}, not {organisation!r} (--org)",
             )
         )
-    ids = people_ids(parsed.coaches) + people_ids(parsed.leaders)
     existing = await load_existing(
         db=db,
         slug=slug,
         team_ids=_ids_of(org_entry, "slack_workspaces", "team_id"),
         tenant_ids=_ids_of(org_entry, "teams_tenants", "tenant_id"),
-        external_ids=_external_ids(ids),
+        external_ids=_external_ids(people_ids(parsed.coaches) + people_ids(parsed.leaders)),
     )
-    ctx = build_context(existing, org_entry, parsed.programmes, parsed.coaches)
-    ctx.mentioned_coaches = parsed.mentioned_coaches
+    tally = Tally()
+    erased = await erased_in_file(
+        db=db, existing=existing, entries=[*parsed.coaches, *parsed.leaders]
+    )
+    coaches = without_erased(parsed.coaches, erased, tally)
+    leaders = without_erased(parsed.leaders, erased, tally)
+    ctx = build_context(existing, org_entry, parsed.programmes, coaches)
+    ctx.mentioned_coaches = parsed.mentioned_coaches | erased
     ctx.mentioned_programmes = parsed.mentioned_programmes
     check_organisation(org_entry, ctx, problems)
     check_programmes(parsed.programmes, problems)
-    check_coaches(parsed.coaches, ctx, problems)
-    slugs = check_leaders(parsed.leaders, ctx, problems)
-    check_identities(ids, ctx, problems)
-    check_capacity(parsed.leaders, slugs, ctx, problems)
+    check_coaches(coaches, ctx, problems)
+    slugs = check_leaders(leaders, ctx, problems)
+    check_identities(people_ids(coaches) + people_ids(leaders), ctx, problems)
+    check_capacity(leaders, slugs, ctx, problems)
     org_in = org_entry.item
     if problems or org_in is None:
         raise RosterError(problems, source)
-    tally = Tally()
     org = await write.apply_organisation(db=db, ctx=ctx, org_in=org_in, now=now, tally=tally)
     write.apply_programmes(
         db=db, ctx=ctx, org=org, rows=complete(parsed.programmes), now=now, tally=tally
     )
-    write.apply_coaches(
-        db=db, ctx=ctx, org=org, rows=complete(parsed.coaches), now=now, tally=tally
-    )
+    write.apply_coaches(db=db, ctx=ctx, org=org, rows=complete(coaches), now=now, tally=tally)
     await write.apply_leaders(
         db=db,
         ctx=ctx,
         org=org,
-        rows=complete(parsed.leaders),
+        rows=complete(leaders),
         slugs=slugs,
         given=lambda leader: set(leader.model_fields_set),
         now=now,
@@ -150,31 +155,36 @@ async def import_leaders_csv(
 
     Leaders are matched by email and updated in place; a column the file lacks leaves the
     stored value (a new leader gets the default); leaders absent from the file are not
-    deleted. An empty coach_email leaves an existing coach assignment alone. Raises
-    RosterError, having written nothing, on any problem.
+    deleted. An empty coach_email leaves an existing coach assignment alone. People erased
+    at their request are left out (see ImportResult.skipped_erased), and a coach_email of an
+    erased coach is treated as empty. Raises RosterError, having written nothing, on any problem.
     """
     _aware(now)
     slug, problems = await _organisation(db, organisation)
     parsed, file_problems = read_leaders_csv(text)
     problems.extend(file_problems)
-    ids = people_ids(parsed.rows)
-    existing = await load_existing(db=db, slug=slug, external_ids=_external_ids(ids))
+    existing = await load_existing(
+        db=db, slug=slug, external_ids=_external_ids(people_ids(parsed.rows))
+    )
     org = existing.org
     if org is None:
         raise RosterError(problems, source)
+    tally = Tally()
+    erased = await erased_in_file(db=db, existing=existing, entries=parsed.rows)
+    rows = without_erased(parsed.rows, erased, tally)
     ctx = build_context(existing)
-    slugs = check_leaders(parsed.rows, ctx, problems)
-    check_identities(ids, ctx, problems)
-    check_capacity(parsed.rows, slugs, ctx, problems)
+    ctx.mentioned_coaches = erased
+    slugs = check_leaders(rows, ctx, problems)
+    check_identities(people_ids(rows), ctx, problems)
+    check_capacity(rows, slugs, ctx, problems)
     if problems:
         raise RosterError(problems, source)
-    tally = Tally()
     columns = set(parsed.columns)
     await write.apply_leaders(
         db=db,
         ctx=ctx,
         org=org,
-        rows=complete(parsed.rows),
+        rows=complete(rows),
         slugs=slugs,
         given=lambda _leader: columns,
         now=now,

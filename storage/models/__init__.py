@@ -5,6 +5,7 @@ from storage.models.base import Base
 from storage.models.messaging import DeliveryHold, InboundEvent, OutboxMessage
 from storage.models.organisation import Organisation, SlackWorkspace, TeamsTenant
 from storage.models.people import AvailabilityWindow, CoachProfile, Person, PlatformIdentity
+from storage.models.privacy import Erasure
 from storage.models.programme import Engagement, Programme
 from storage.models.progress import CheckIn, Goal, Handoff, Nudge, Reflection
 from storage.models.sessions import Booking
@@ -18,6 +19,7 @@ __all__ = [
     "CoachProfile",
     "DeliveryHold",
     "Engagement",
+    "Erasure",
     "Goal",
     "Handoff",
     "InboundEvent",

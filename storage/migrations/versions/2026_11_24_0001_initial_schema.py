@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 10:24:10.533632
+Create Date: 2026-11-24 11:21:31.088881
 """
 
 from collections.abc import Sequence
@@ -75,6 +75,23 @@ def upgrade() -> None:
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("slug", name=op.f("uq_organisations_slug")),
+    )
+    op.create_table(
+        "erasures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("email_key", sa.String(length=64), nullable=False),
+        sa.Column("erased_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_erasures_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erasures")),
+        sa.UniqueConstraint(
+            "organisation_id", "email_key", name=op.f("uq_erasures_organisation_id_email_key")
+        ),
     )
     op.create_table(
         "people",
@@ -650,6 +667,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_people_organisation_id"))
 
     op.drop_table("people")
+    op.drop_table("erasures")
     op.drop_table("organisations")
     with op.batch_alter_table("inbox_events", schema=None) as batch_op:
         batch_op.drop_index("ix_inbox_events_status")
