@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scratch_db import PG_ADMIN_URL, pg_database, pg_drop, probe_pg
+from scratch_db import PG_ADMIN_URL, probe_pg, scratch_databases
 
 from bot.dispatcher import Dispatcher
 from bot.outbox import enqueue
@@ -160,23 +160,11 @@ async def main() -> None:
             )
         )
     if not args.no_postgres:
-        made: list[str] = []
-
-        def pg_url() -> str:
-            found = pg_database()
-            if found is None:
-                raise RuntimeError("unreachable")
-            made.append(found[1])
-            return found[0]
-
         if probe_pg():
-            try:
+            with scratch_databases() as pg_url:
                 results.append(
                     await _both_runs(pg_url, "PostgreSQL (local)", args.rows, args.buckets)
                 )
-            finally:
-                for name in made:
-                    pg_drop(name)
         else:
             print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: skipped", file=sys.stderr)
     print(

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # roster_data, next to this file
 
 from roster_data import NOW, PROGRAMMES, Roster, generate, write_files
-from scratch_db import PG_ADMIN_URL, pg_database, pg_drop, probe_pg
+from scratch_db import PG_ADMIN_URL, probe_pg, scratch_databases
 
 from bot.roster import ImportResult, RosterError, import_path
 from storage.crypto import Keyring
@@ -242,20 +242,8 @@ async def main() -> None:
         lines += await bench("SQLite", sqlite_url, files, roster, args.runs)
         server = None if args.no_postgres else probe_pg()
         if server is not None:
-            made: list[str] = []
-
-            def pg_url() -> str:
-                found = pg_database()
-                if found is None:
-                    raise RuntimeError("unreachable")
-                made.append(found[1])
-                return found[0]
-
-            try:
+            with scratch_databases() as pg_url:
                 lines += await bench("PostgreSQL", pg_url, files, roster, args.runs)
-            finally:
-                for name in made:
-                    pg_drop(name)
             versions.append(f"PostgreSQL {server}")
         elif not args.no_postgres:
             print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: skipped", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -40,3 +42,22 @@ def pg_drop(name: str) -> None:
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_databases() -> Iterator[Callable[[], str]]:
+    """A factory of fresh PostgreSQL database URLs; every one made is dropped on exit."""
+    made: list[str] = []
+
+    def new_url() -> str:
+        found = pg_database()
+        if found is None:
+            raise RuntimeError(f"PostgreSQL at {PG_ADMIN_URL} became unreachable")
+        made.append(found[1])
+        return found[0]
+
+    try:
+        yield new_url
+    finally:
+        for name in made:
+            pg_drop(name)
