@@ -8,8 +8,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.booking.calendar import sync_busy
+from bot.booking.reminders import remind_due
 from bot.dispatcher import Dispatcher
 from bot.flows.welcome import welcome_due
+from bot.ports import CalendarPort
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -17,10 +20,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class JobContext:
-    """What every sweep job gets: the operational database and the outbox dispatcher."""
+    """What every sweep job gets: the database, the outbox dispatcher, a calendar if connected."""
 
     database: Database
     dispatcher: Dispatcher
+    calendar: CalendarPort | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,21 @@ async def welcome_sweep(ctx: JobContext, now: datetime) -> str:
     return f"{count} welcomed"
 
 
+async def reminders_sweep(ctx: JobContext, now: datetime) -> str:
+    """Queue session reminders (per programme offsets, e.g. 24 h and 1 h) that are due."""
+    async with ctx.database.transaction() as db:
+        count = await remind_due(db=db, now=now)
+    return f"{count} reminders"
+
+
+async def calendar_sweep(ctx: JobContext, now: datetime) -> str:
+    """Refresh connected coaches' busy time from their calendars over the booking horizon."""
+    if ctx.calendar is None:
+        return "0 calendars synced (no calendar service connected)"
+    count = await sync_busy(database=ctx.database, calendar=ctx.calendar, now=now)
+    return f"{count} calendars synced"
+
+
 async def outbox_sweep(ctx: JobContext, now: datetime) -> str:
     """Deliver every due outbox row: the safety net behind the edges' wake-ups."""
     report = await ctx.dispatcher.dispatch_due(now=now)
@@ -49,6 +68,8 @@ async def outbox_sweep(ctx: JobContext, now: datetime) -> str:
 # Outbox last: whatever the other sweeps queued goes out in the same run.
 JOBS: tuple[Job, ...] = (
     Job("welcome", welcome_sweep, timedelta(minutes=5), "welcome new leaders and tell coaches"),
+    Job("reminders", reminders_sweep, timedelta(minutes=5), "remind both parties before sessions"),
+    Job("calendar", calendar_sweep, timedelta(minutes=10), "read coaches' calendar busy time"),
     Job("outbox", outbox_sweep, timedelta(seconds=15), "deliver due outbox messages"),
 )
 

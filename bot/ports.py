@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.ui import Message
@@ -25,7 +27,7 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One outbox row handed to a sender."""
+    """One outbox row handed to a sender (`data` carries a task's fields, e.g. a calendar sync)."""
 
     outbox_id: int
     channel: str
@@ -35,6 +37,7 @@ class Delivery:
     message: Message
     attempt: int
     platform_ref: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,4 +73,18 @@ class Sender(Protocol):
 
     async def send(self, delivery: Delivery) -> SendResult:
         """Deliver one message; never raise for platform errors, return Failed instead."""
+        ...
+
+
+class CalendarError(Exception):
+    """A calendar service could not answer (after its own retries); nothing was changed."""
+
+
+class CalendarPort(Protocol):
+    """Reads coaches' busy time from their connected calendars (e.g. Microsoft Graph)."""
+
+    async def busy(
+        self, *, mailboxes: Sequence[str], start: datetime, end: datetime
+    ) -> Mapping[str, list[tuple[datetime, datetime]]]:
+        """Busy spans (aware UTC, half-open) per mailbox in [start, end); raise CalendarError."""
         ...

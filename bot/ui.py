@@ -65,8 +65,16 @@ class Form(_Frozen):
     context: str = ""
 
 
+class Attachment(_Frozen):
+    """A small file sent with a message, e.g. a calendar invite (`text/calendar`)."""
+
+    filename: str
+    media_type: str
+    content: str
+
+
 class Message(_Frozen):
-    """One message to one person: text plus optional facts, buttons, choices and a form."""
+    """One message to one person: text plus optional facts, buttons, choices, form, files."""
 
     text: str
     title: str = ""
@@ -75,6 +83,7 @@ class Message(_Frozen):
     choices: Choices | None = None
     form: Form | None = None
     footer: str = ""
+    attachments: tuple[Attachment, ...] = ()
     replaces: str = Field(default="", description="dedupe key of an earlier message to update")
 
     def to_payload(self) -> dict[str, Any]:

@@ -20,19 +20,32 @@ def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
             out[name] = str(value)
 
 
+def catalogue_files(locale: str) -> list[Path]:
+    """The files of a locale: `messages/<locale>.toml`, then `messages/<locale>/*.toml` by name."""
+    main = MESSAGES_DIR / f"{locale}.toml"
+    parts = sorted((MESSAGES_DIR / locale).glob("*.toml"))
+    return ([main] if main.exists() else []) + parts
+
+
 @cache
 def _catalogue(locale: str) -> dict[str, str]:
-    path = MESSAGES_DIR / f"{locale}.toml"
-    if not path.exists():
-        return {}
     out: dict[str, str] = {}
-    _flatten("", tomllib.loads(path.read_text(encoding="utf-8")), out)
+    for path in catalogue_files(locale):
+        part: dict[str, str] = {}
+        _flatten("", tomllib.loads(path.read_text(encoding="utf-8")), part)
+        clash = sorted(part.keys() & out.keys())
+        if clash:
+            raise ValueError(f"{path}: messages defined twice: {', '.join(clash[:5])}")
+        out.update(part)
     return out
 
 
 def available_locales() -> list[str]:
     """Locales that have a message catalogue."""
-    return sorted(p.stem for p in MESSAGES_DIR.glob("*.toml"))
+    return sorted(
+        {p.stem for p in MESSAGES_DIR.glob("*.toml")}
+        | {d.name for d in MESSAGES_DIR.iterdir() if d.is_dir() and any(d.glob("*.toml"))}
+    )
 
 
 class Copy:

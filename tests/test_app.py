@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import app
+from bot.jobs import JOBS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BAD = Path(__file__).resolve().parent / "fixtures" / "roster"
@@ -182,7 +183,7 @@ async def test_served_app_moves_the_clock_through_the_real_sweeps(
         moved = await client.post("/api/clock", json={"advance": "1w"})
         assert moved.status == 200
         body = await moved.json()
-        assert [job["job"] for job in body["jobs"]] == ["welcome", "outbox"]
+        assert [job["job"] for job in body["jobs"]] == [job.id for job in JOBS]
         people = await (await client.get("/api/people")).json()
         assert len(people["people"]) == 21
     finally:

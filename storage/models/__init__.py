@@ -8,14 +8,16 @@ from storage.models.people import AvailabilityWindow, CoachProfile, Person, Plat
 from storage.models.privacy import Erasure
 from storage.models.programme import Engagement, Programme
 from storage.models.progress import CheckIn, Goal, Handoff, Nudge, Reflection
-from storage.models.sessions import Booking
+from storage.models.sessions import Booking, BookingSeat, CoachBusy
 
 __all__ = [
     "AuditEntry",
     "AvailabilityWindow",
     "Base",
     "Booking",
+    "BookingSeat",
     "CheckIn",
+    "CoachBusy",
     "CoachProfile",
     "DeliveryHold",
     "Engagement",

@@ -95,6 +95,8 @@ class CoachProfile(Base):
     calendar_user_id: Mapped[str | None] = mapped_column(String(320), default=None)
     buffer_minutes: Mapped[int] = mapped_column(default=15)
     min_notice_hours: Mapped[int] = mapped_column(default=24)
+    calendar_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    calendar_error: Mapped[str | None] = mapped_column(Text, default=None)
 
     person: Mapped[Person] = relationship(back_populates="coach_profile")
     availability: Mapped[list[AvailabilityWindow]] = relationship(

@@ -14,7 +14,7 @@ from storage.types import UTCDateTime
 
 
 class Programme(Timestamped, Base):
-    """A coaching programme: modality, sessions per leader, session length, nudge cadence."""
+    """A coaching programme: modality, sessions per leader, session length, booking rules."""
 
     __tablename__ = "programmes"
     __table_args__ = (
@@ -24,6 +24,7 @@ class Programme(Timestamped, Base):
         CheckConstraint("session_minutes BETWEEN 15 AND 240", name="session_length_range"),
         CheckConstraint("nudge_cadence_days > 0", name="cadence_positive"),
         CheckConstraint("reflection_weekday BETWEEN 0 AND 6", name="reflection_weekday_range"),
+        CheckConstraint("booking_horizon_days BETWEEN 1 AND 90", name="horizon_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +42,7 @@ class Programme(Timestamped, Base):
     late_cancel_hours: Mapped[int] = mapped_column(default=24)
     reminder_offsets_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     brief_offset_minutes: Mapped[int] = mapped_column(default=1440)
+    booking_horizon_days: Mapped[int] = mapped_column(default=28)
     starts_on: Mapped[date | None] = mapped_column(Date(), default=None)
     ends_on: Mapped[date | None] = mapped_column(Date(), default=None)
 

@@ -1,0 +1,1 @@
+"""Booking: matching leaders with coaches, open slots, sessions, invites, reminders, calendars."""
