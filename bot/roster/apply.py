@@ -79,6 +79,7 @@ def _programme_values(p: ProgrammeIn) -> dict[str, Any]:
         "reflection_weekday": p.reflection_weekday,
         "reflection_time": p.reflection_time,
         "late_cancel_hours": p.late_cancel_hours,
+        "booking_horizon_days": p.booking_horizon_days,
         "reminder_offsets_minutes": sorted(p.reminders, reverse=True),
         "brief_offset_minutes": p.brief_before,
         "starts_on": p.starts_on,

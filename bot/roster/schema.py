@@ -85,6 +85,7 @@ class ProgrammeIn(_Model):
     reflection_weekday: Weekday = 4
     reflection_time: ClockTime = time(16, 0)
     late_cancel_hours: Annotated[int, _whole(0, 336)] = 24
+    booking_horizon_days: Annotated[int, _whole(1, 90)] = 28
     reminders: Durations = Field(default_factory=lambda: [1440, 60])
     brief_before: Duration = 1440
     starts_on: OptDate = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime
 from html import escape
 
 from bot.timefmt import show, utc
-from bot.ui import Button, Choices, Fact, Form, FormField, Message
+from bot.ui import Attachment, Button, Choices, Fact, Form, FormField, Message
 from prompts import Copy
 
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
@@ -114,10 +115,20 @@ def _form(form: Form, dom_id: str) -> str:
     )
 
 
+def _attachment(attachment: Attachment, copy: Copy) -> str:
+    data = base64.b64encode(attachment.content.encode("utf-8")).decode("ascii")
+    media = attachment.media_type.split(";")[0].strip()
+    return (
+        f'<a class="cc-file" download="{_attr(attachment.filename)}"'
+        f' href="data:{_attr(media)};base64,{data}">'
+        f"{escape(copy('playground.download', filename=attachment.filename))}</a>"
+    )
+
+
 def render_message(
     message: Message, *, sent_at: datetime, zone: str, dom_id: str, copy: Copy
 ) -> str:
-    """One message as an <article>: title, text, facts, buttons, choices, form, footer, time."""
+    """One message as an <article>: text, facts, buttons, choices, form, files, footer, time."""
     parts = [f'<article class="cc-msg" id="{_attr(dom_id)}">']
     if message.title:
         parts.append(f"<h3>{escape(message.title)}</h3>")
@@ -130,6 +141,9 @@ def render_message(
         parts.append(_choices(message.choices, dom_id, copy))
     if message.form is not None:
         parts.append(_form(message.form, dom_id))
+    if message.attachments:
+        links = "".join(_attachment(a, copy) for a in message.attachments)
+        parts.append(f'<div class="cc-files">{links}</div>')
     if message.footer:
         parts.append(f'<p class="cc-footer">{inline(message.footer)}</p>')
     when = utc(sent_at)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from html.parser import HTMLParser
 
-from bot.ui import Button, Choices, Fact, Form, FormField, Message, Option
+from bot.ui import Attachment, Button, Choices, Fact, Form, FormField, Message, Option
 from handlers.web.render import inline, paragraphs, render_message
 from prompts import Copy
 from tests.factories import T0
@@ -185,3 +186,21 @@ def test_form_has_every_field_kind_with_its_constraints() -> None:
 def test_inline_does_not_bold_across_lines_or_lone_stars() -> None:
     assert inline("a * b\nc * d") == "a * b\nc * d"
     assert inline("5 * 3 = *15*") == "5 * 3 = <strong>15</strong>"
+
+
+def test_attachments_become_download_links_with_the_file_inside() -> None:
+    ics = "BEGIN:VCALENDAR\r\nSUMMARY:<b>x</b>\r\nEND:VCALENDAR\r\n"
+    message = Message(
+        text="Booked",
+        attachments=(
+            Attachment(
+                filename='session".ics', media_type="text/calendar; method=REQUEST", content=ics
+            ),
+        ),
+    )
+    links = Tags(render(message)).named("a")
+    assert len(links) == 1
+    assert links[0]["download"] == 'session".ics'
+    href = links[0]["href"] or ""
+    assert href.startswith("data:text/calendar;base64,")
+    assert base64.b64decode(href.split(",", 1)[1]).decode() == ics
