@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     AvailabilityWindow,
     Booking,
+    BookingSeat,
     CoachProfile,
     Engagement,
     Goal,
@@ -87,16 +88,29 @@ async def make_world(db: AsyncSession, now: datetime = T0) -> World:
 
 
 def add_booking(db: AsyncSession, w: World, starts_at: datetime, *, uid: str = "uid-1") -> Booking:
-    """A confirmed one-hour session between the world's leader and coach."""
+    """A confirmed one-hour session between the world's leader and coach, with its seat."""
+    ends_at = starts_at + timedelta(hours=1)
     booking = Booking(
         engagement_id=w.engagement.id,
         leader_id=w.leader.id,
         coach_id=w.coach.id,
+        programme_id=w.programme.id,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1),
+        ends_at=ends_at,
+        seats_taken=1,
         ics_uid=uid,
         created_at=T0,
         updated_at=T0,
+    )
+    booking.seats.append(
+        BookingSeat(
+            leader_id=w.leader.id,
+            engagement_id=w.engagement.id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_at=T0,
+            updated_at=T0,
+        )
     )
     db.add(booking)
     return booking

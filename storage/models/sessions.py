@@ -52,7 +52,9 @@ class Booking(Timestamped, Base):
         CheckConstraint("seats_taken BETWEEN 0 AND capacity", name="seats_within_capacity"),
         one_of("status", BOOKING_STATUSES),
         one_of("kind", BOOKING_KINDS),
-        Index("ix_bookings_coach_time", "coach_id", "starts_at"),
+        # coach + status + time: with two equality columns SQLite (no statistics) prefers it
+        # over ix_bookings_status_time for a coach's live bookings; the sweeps use the latter.
+        Index("ix_bookings_coach_time", "coach_id", "status", "starts_at"),
         Index("ix_bookings_leader_time", "leader_id", "starts_at"),
         Index("ix_bookings_status_time", "status", "starts_at"),
         _no_overlap("ex_bookings_coach_overlap", "coach_id"),

@@ -103,6 +103,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("cancelled_by_id", sa.Integer(), nullable=True))
         batch_op.alter_column("leader_id", existing_type=sa.INTEGER(), nullable=True)
         batch_op.create_index("ix_bookings_status_time", ["status", "starts_at"], unique=False)
+        batch_op.drop_index("ix_bookings_coach_time")
+        batch_op.create_index(
+            "ix_bookings_coach_time", ["coach_id", "status", "starts_at"], unique=False
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_bookings_cancelled_by_id_people"),
             "people",
@@ -189,6 +193,8 @@ def downgrade() -> None:
             batch_op.f("fk_bookings_cancelled_by_id_people"), type_="foreignkey"
         )
         batch_op.drop_index("ix_bookings_status_time")
+        batch_op.drop_index("ix_bookings_coach_time")
+        batch_op.create_index("ix_bookings_coach_time", ["coach_id", "starts_at"], unique=False)
         batch_op.alter_column("leader_id", existing_type=sa.INTEGER(), nullable=False)
         batch_op.drop_column("cancelled_by_id")
         batch_op.drop_column("join_url")
