@@ -24,11 +24,12 @@ from bot.clock import VirtualClock, system_now
 from bot.demo import next_monday, run_demo
 from bot.dispatcher import Dispatcher
 from bot.jobs import JobContext, run_due, run_due_through, sweep_step
-from bot.ports import Sender
+from bot.ports import CalendarPort, Sender
 from bot.privacy import NotErased, UnknownPerson, erase, export, find, readmit
 from bot.roster import RosterError, import_path
 from bot.scheduler import build_scheduler, scheduler_state
 from bot.settings import Settings, resolve_secret
+from handlers.graph import graph_from_settings
 from handlers.web import WebDeps, WebSender, add_web_routes
 from storage.crypto import Keyring
 from storage.db import Database
@@ -57,8 +58,13 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
     database = Database(settings.operational_url, keyring)
     clock = clock or VirtualClock()
     senders: dict[str, Sender] = {"web": WebSender()}
+    calendar: CalendarPort | None = None
+    graph = graph_from_settings(settings, database=database, clock=clock.now)
+    if graph is not None:  # optional: without it, "calendar" rows wait and slots use rules only
+        senders["calendar"], calendar = graph
     dispatcher = Dispatcher(database=database, senders=senders, clock=clock.now)
-    return Runtime(settings, database, clock, dispatcher, JobContext(database, dispatcher))
+    jobs = JobContext(database, dispatcher, calendar=calendar)
+    return Runtime(settings, database, clock, dispatcher, jobs)
 
 
 async def prepare_database(rt: Runtime, *, load_sample: bool = False) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +15,7 @@ from storage.models import Organisation, OutboxMessage, Person, PlatformIdentity
 
 WEB = "web"
 PLATFORM_PREFERENCE = ("slack", "teams")
+TASK = "task"  # a task row's payload is {TASK: data}; the claim hands `data` to the sender
 
 
 def bucket_for(channel: str, tenant_key: str) -> str:
@@ -67,6 +70,38 @@ async def enqueue(
     }
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxMessage).values(**values)
+    if dedupe_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    row_id = await db.scalar(stmt.returning(OutboxMessage.id))
+    return row_id
+
+
+async def enqueue_task(
+    *,
+    db: AsyncSession,
+    person_id: int,
+    channel: str,
+    bucket: str,
+    kind: str,
+    data: Mapping[str, Any],
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> int | None:
+    """Queue a non-message task (e.g. a calendar sync) for `channel`'s sender, as `data`."""
+    values = {
+        "person_id": person_id,
+        "channel": channel,
+        "bucket": bucket,
+        "kind": kind,
+        "payload": {TASK: dict(data)},
+        "dedupe_key": dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(OutboxMessage).values(**values)
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])

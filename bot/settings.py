@@ -5,8 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -51,6 +60,42 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
 
+    # Microsoft Graph calendars (optional): all three of tenant, client id and secret, or none.
+    graph_tenant_id: str | None = None
+    graph_client_id: str | None = None
+    graph_client_secret: SecretStr | None = None
+    graph_authority: str | None = None  # default https://login.microsoftonline.com/{tenant}
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    graph_ca_bundle: Path | None = None  # extra CA file for the token authority (tests)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _graph_all_or_none(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        settings = handler(data)
+        given = {
+            "graph_tenant_id": bool(settings.graph_tenant_id),
+            "graph_client_id": bool(settings.graph_client_id),
+            "graph_client_secret": settings.graph_client_secret is not None
+            and bool(settings.graph_client_secret.get_secret_value()),
+        }
+        if any(given.values()) and not all(given.values()):
+            names = "GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET"
+            problems = [
+                InitErrorDetails(
+                    type=PydanticCustomError(
+                        "graph_incomplete",
+                        "not set: Graph calendars need {names} together (or none of them)",
+                        {"names": names},
+                    ),
+                    loc=(name,),
+                    input=None,
+                )
+                for name, ok in given.items()
+                if not ok
+            ]
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return settings
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -86,6 +131,12 @@ class Settings(BaseSettings):
     def teams_enabled(self) -> bool:
         """True when Teams credentials are configured."""
         return bool(self.teams_app_id) and self.teams_app_password is not None
+
+    @property
+    def graph_enabled(self) -> bool:
+        """True when Microsoft Graph (coach calendars) is configured."""
+        secret = self.graph_client_secret
+        return bool(self.graph_tenant_id and self.graph_client_id and secret)
 
     @property
     def local_mode(self) -> bool:

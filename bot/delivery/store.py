@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.outbox import TASK
 from bot.ports import Delivery, Recipient
 from bot.ui import Message
 from storage.models import DeliveryHold, OutboxMessage, Person, PlatformIdentity
@@ -143,8 +144,13 @@ async def claim_due(
         if row.attempts >= max_attempts:
             dead[row.id] = f"lease expired mid-send; gave up after {row.attempts} attempts"
     messages: dict[int, Message] = {}
+    tasks: dict[int, dict[str, Any]] = {}
     for row in rows:
         if row.id in dead:
+            continue
+        if isinstance(row.payload, dict) and isinstance(row.payload.get(TASK), dict):
+            tasks[row.id] = row.payload[TASK]  # a task row: no message, its fields as `data`
+            messages[row.id] = Message(text="")
             continue
         try:
             messages[row.id] = Message.from_payload(row.payload)
@@ -181,6 +187,7 @@ async def claim_due(
                 message=messages[row.id],
                 attempt=row.attempts + 1,
                 platform_ref=refs.get(messages[row.id].replaces),
+                data=tasks.get(row.id, {}),
             ),
             claimed_until=until,
         )
