@@ -73,6 +73,12 @@ class NotYours(BookingError):
     key = "booking_errors.not_yours"
 
 
+class CoachNotOffered(NotYours):
+    """The coach is not one this leader may choose (another organisation or modality)."""
+
+    key = "booking_errors.coach_not_offered"
+
+
 class NotLive(BookingError):
     """The booking is already cancelled or over."""
 
@@ -104,6 +110,11 @@ class ChemistryDone(BookingError):
 
 
 class BadAway(BookingError):
-    """An away period that cannot be used (values: reason)."""
+    """An away period that cannot be used; `why` picks the explanation (booking_errors.away_*)."""
 
-    key = "booking_errors.bad_away"
+    key = "booking_errors.away_format"
+
+    def __init__(self, why: str = "format", **values: object) -> None:
+        super().__init__(**values)
+        self.why = why
+        self.key = f"booking_errors.away_{why}"
