@@ -15,6 +15,9 @@ COMMAND_ACTION = "command"
 COMMAND_WORDS = (
     "book",
     "sessions",
+    "rematch",
+    "away",
+    "group",
     "goals",
     "checkin",
     "reflect",

@@ -8,12 +8,12 @@ from bot.people import current_engagement
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.ui import Button, Fact, Message
 
-LEADER_COMMANDS = ("book", "sessions", "goals", "checkin", "reflect", "pause", "resume")
-COACH_COMMANDS = ("sessions",)
+LEADER_COMMANDS = ("book", "sessions", "rematch", "goals", "checkin", "reflect", "pause", "resume")
+COACH_COMMANDS = ("sessions", "away", "group")
 # Words whose flows arrive in later issues; each issue removes its words when it registers them.
-NOT_READY = frozenset({"book", "goals", "checkin", "reflect", "pause", "resume"})
+NOT_READY = frozenset({"goals", "checkin", "reflect", "pause", "resume"})
 LEADER_MENU = ("book", "sessions", "goals", "checkin", "reflect", "privacy", "help")
-COACH_MENU = ("sessions", "privacy", "help")
+COACH_MENU = ("sessions", "away", "group", "privacy", "help")
 DEVELOPMENTAL_MIN_WORDS = 4
 ECHO_LIMIT = 40
 _UNSAFE_ECHO = re.compile(r"[\x00-\x1f\x7f*_~`<>|\[\]]")

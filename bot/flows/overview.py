@@ -1,58 +1,14 @@
-"""What a person can look up about themselves: upcoming sessions, and what is kept."""
+"""What a person can look up about themselves: what is kept, and who sees it."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
-from bot.flows.basics import is_coach, menu
+from bot.flows.basics import is_coach
 from bot.people import current_engagement
 from bot.routes import ROUTES, Turn
-from bot.timefmt import show
 from bot.ui import Fact, Message
-from storage.models import Booking, CheckIn, Engagement, Goal, Person, Reflection
-
-MAX_SESSIONS_SHOWN = 10
-
-
-@ROUTES.command("sessions")
-async def sessions(turn: Turn) -> list[Message]:
-    """List the person's upcoming confirmed sessions in their own time zone."""
-    who, copy, now = turn.interaction.who, turn.copy, turn.interaction.now
-    other = aliased(Person)
-    coach = is_coach(turn)
-    other_id = Booking.leader_id if coach else Booking.coach_id
-    rows = (
-        await turn.db.execute(
-            select(Booking, other.name)
-            .join(other, other.id == other_id)
-            .where(
-                or_(Booking.leader_id == who.id, Booking.coach_id == who.id),
-                Booking.status == "confirmed",
-                Booking.ends_at > now,
-            )
-            .order_by(Booking.starts_at)
-            .limit(MAX_SESSIONS_SHOWN)
-        )
-    ).all()
-    if not rows:
-        key = "sessions.none_coach" if coach else "sessions.none"
-        return [Message(text=copy(key), buttons=menu(turn))]
-    with_key = "sessions.with_leader" if coach else "sessions.with_coach"
-    facts = tuple(
-        Fact(
-            label=show(booking.starts_at, who.timezone),
-            value=f"{copy(f'sessions.kind_{booking.kind}')} {copy(with_key, name=name)}",
-        )
-        for booking, name in rows
-    )
-    return [
-        Message(
-            title=copy("sessions.title"),
-            text=copy("common.time_in_zone", zone=who.timezone),
-            facts=facts,
-        )
-    ]
+from storage.models import Booking, CheckIn, Engagement, Goal, Reflection
 
 
 async def _count(turn: Turn, *where: object) -> int:

@@ -55,11 +55,15 @@ async def test_sessions_shown_in_viewer_zone(db: Database) -> None:
     async with db.transaction() as s:
         w = await make_world(s)
         add_booking(s, w, T0 + timedelta(days=2), uid="uid-1")
-    [leader_view] = await say(db, "leader@example.com", "sessions")
-    assert leader_view.facts[0].label == "Thu 26 Nov 2026, 05:00 EST"
-    [coach_view] = await say(db, "coach@example.com", "sessions")
-    assert coach_view.facts[0].label == "Thu 26 Nov 2026, 11:00 CET"
-    assert "Sam Lee" in coach_view.facts[0].value
+    header, leader_view = await say(db, "leader@example.com", "sessions")
+    assert header.text == "Times are shown in your time zone, America/New_York."
+    assert leader_view.text.startswith("*Thu 26 Nov 2026, 05:00 EST* · Coaching session")
+    assert "Ana Ruiz" in leader_view.text
+    assert [b.label for b in leader_view.buttons] == ["Move", "Cancel"]
+    _header, coach_view = await say(db, "coach@example.com", "sessions")
+    assert coach_view.text.startswith("*Thu 26 Nov 2026, 11:00 CET*")
+    assert "Sam Lee" in coach_view.text
+    assert [b.label for b in coach_view.buttons] == ["Cancel"]
 
 
 class RecordingPort:
@@ -105,13 +109,13 @@ async def test_coach_help_is_for_coaches(db: Database) -> None:
         await make_world(s)
     [reply] = await say(db, "coach@example.com", "/coach help")
     assert reply.title.endswith("for coaches")
-    assert {b.value for b in reply.buttons} == {"sessions", "privacy", "help"}
+    assert {b.value for b in reply.buttons} == {"sessions", "away", "group", "privacy", "help"}
     assert "only what your own clients choose to share" in reply.footer
     [privacy] = await say(db, "coach@example.com", "privacy")
     assert "only your own clients" in privacy.text
     assert [f.value for f in privacy.facts] == ["1", "0"]
     [book] = await say(db, "coach@example.com", "book")
-    assert "for leaders" in book.text
+    assert "Leaders book sessions with you" in book.text
 
 
 async def test_leader_help_marks_what_is_not_available_yet(db: Database) -> None:
@@ -119,11 +123,13 @@ async def test_leader_help_marks_what_is_not_available_yet(db: Database) -> None
         w = await make_world(s)
         w.engagement.coach_id = None
     [reply] = await say(db, "leader@example.com", "help")
-    assert "match you with one" in reply.text
+    assert "type `book` to see the coaches who fit you best" in reply.text
     facts = {f.label: f.value for f in reply.facts}
-    assert facts["book"].endswith("(not available yet)")
+    assert facts["goals"].endswith("(not available yet)")
+    assert not facts["book"].endswith("(not available yet)")
     assert not facts["sessions"].endswith("(not available yet)")
-    assert "book" not in {b.value for b in reply.buttons}
+    assert "book" in {b.value for b in reply.buttons}
+    assert "goals" not in {b.value for b in reply.buttons}
     [answer] = await say(db, "leader@example.com", "checkin")
     assert answer.text.startswith("Not available in this version yet: goal check-ins.")
 

@@ -91,6 +91,7 @@ async def test_welcome_waits_for_local_working_hours_not_3_am(db: Database) -> N
     to_leader = Message.from_payload(leader_row.payload)
     assert "Leadership Programme" in to_leader.text and "Sam" in to_leader.text
     assert "Ana Ruiz" in to_leader.text and {b.value for b in to_leader.buttons} == {
+        "book",
         "sessions",
         "help",
     }
@@ -175,7 +176,7 @@ async def test_paused_or_coachless_engagements(db: Database) -> None:
         engagement.status, engagement.coach_id = "active", None
     assert await sweep(db, utc(2026, 11, 2, 14)) == 1
     [row] = await outbox(db)
-    assert "match you with a coach" in Message.from_payload(row.payload).text
+    assert "type `book` to see the three who fit you best" in Message.from_payload(row.payload).text
 
 
 async def test_coach_note_waits_for_the_coachs_working_hours(db: Database) -> None:

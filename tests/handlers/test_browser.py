@@ -117,11 +117,11 @@ async def test_pick_a_leader_type_help_and_click_a_button(
     await answer.get_by_role("button", name="My sessions").click()
     sessions = transcript.locator("article.cc-msg").nth(1)
     await expect(sessions.locator("h3")).to_have_text("Your upcoming sessions", timeout=WAIT_MS)
-    await expect(sessions.locator("dt").first).to_have_text(
-        "Thu 26 Nov 2026, 05:00 EST", timeout=WAIT_MS
-    )
+    row = transcript.locator("article.cc-msg").nth(2)
+    await expect(row).to_contain_text("Thu 26 Nov 2026, 05:00 EST", timeout=WAIT_MS)
+    await expect(row.get_by_role("button", name="Move")).to_be_visible()
     await expect(transcript.locator(".row.me").nth(1)).to_have_text("My sessions")
-    await expect(transcript.locator("article.cc-msg")).to_have_count(2)
+    await expect(transcript.locator("article.cc-msg")).to_have_count(3)
 
     await tab.get_by_role("button", name="+1 day").click()
     await expect(tab.locator("#clock-now")).to_have_text(
@@ -129,36 +129,42 @@ async def test_pick_a_leader_type_help_and_click_a_button(
     )
     await expect(tab.locator("#clock-status")).to_have_text(
         "Ran the sweeps 96 times up to Wed 25 Nov 2026, 05:00 EST: "
-        "1 welcome, 3 messages delivered.",
+        "1 welcome, 2 reminders queued, 5 messages delivered.",
         timeout=WAIT_MS,
     )
     # The welcome went out during the jump, at 09:00 in the leader's zone; then the nudge,
     # queued before the replies above but due later.
     welcome, nudge = (
-        transcript.locator("article.cc-msg").nth(2),
-        transcript.locator("article").nth(3),
+        transcript.locator("article.cc-msg").nth(3),
+        transcript.locator("article").nth(4),
     )
     await expect(welcome.locator("h3")).to_have_text("Welcome", timeout=WAIT_MS)
     await expect(welcome.locator("time")).to_have_text("Tue 24 Nov 2026, 09:00 EST")
     await expect(nudge).to_contain_text("weekly reflection", timeout=WAIT_MS)
     await expect(nudge.locator("time")).to_have_text("Wed 25 Nov 2026, 01:00 EST")
+    # The session on Thu 26 Nov is 24 hours away at the end of the jump: its reminder is sent.
+    reminder = transcript.locator("article").nth(5)
+    await expect(reminder).to_contain_text("Ana Ruiz", timeout=WAIT_MS)
+    await expect(reminder.locator("time")).to_have_text("Wed 25 Nov 2026, 05:00 EST")
 
     # A reload keeps what was typed, each line after the message it answered.
     await tab.reload()
-    await expect(transcript.locator(".row")).to_have_count(6, timeout=WAIT_MS)
+    await expect(transcript.locator(".row")).to_have_count(8, timeout=WAIT_MS)
     rows = transcript.locator(".row")
-    assert [await rows.nth(i).get_attribute("class") for i in range(6)] == [
+    assert [await rows.nth(i).get_attribute("class") for i in range(8)] == [
         "row me",
         "row bot",
         "row me",
+        "row bot",
+        "row bot",
         "row bot",
         "row bot",
         "row bot",
     ]
     await expect(rows.nth(0)).to_have_text("help")
     await expect(rows.nth(2)).to_have_text("My sessions")
-    await expect(rows.nth(4).locator("h3")).to_have_text("Welcome")
-    await expect(rows.nth(5)).to_contain_text("weekly reflection")
+    await expect(rows.nth(5).locator("h3")).to_have_text("Welcome")
+    await expect(rows.nth(6)).to_contain_text("weekly reflection")
     assert not await tab.locator("#error").text_content()
     assert errors == []
     assert world.leader.name == "Sam Lee"

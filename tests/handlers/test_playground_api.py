@@ -58,10 +58,11 @@ async def test_button_click_round_trip(env: Env) -> None:
     )
     assert status == 200, body
     ids = [e["id"] for e in body["entries"]]
-    assert ids == [first["entries"][0]["id"], ids[-1]] and ids[-1] > ids[0]
+    assert ids == [first["entries"][0]["id"], ids[-2], ids[-1]] and ids[-1] > ids[-2] > ids[0]
+    assert "<h3>Your upcoming sessions</h3>" in body["entries"][-2]["html"]
     html = body["entries"][-1]["html"]
-    assert "<h3>Your upcoming sessions</h3>" in html
-    assert "<dt>Thu 26 Nov 2026, 05:00 EST</dt>" in html and "Ana Ruiz" in html
+    assert "<strong>Thu 26 Nov 2026, 05:00 EST</strong>" in html and "Ana Ruiz" in html
+    assert 'data-action-id="session.move"' in html
 
 
 async def test_names_are_escaped_in_rendered_messages(env: Env) -> None:
