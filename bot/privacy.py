@@ -10,11 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from bot.audit import record
+from bot.booking.erasure import release_sessions
 from bot.erasures import add_erasure, email_keys, find_erasures, session_keyring
 from storage.crypto import Keyring
 from storage.models import (
     Booking,
+    BookingSeat,
     CheckIn,
+    CoachBusy,
     CoachProfile,
     Engagement,
     Erasure,
@@ -116,19 +119,40 @@ async def _engagements(db: AsyncSession, p: Person) -> list[dict[str, Any]]:
 
 
 async def _sessions(db: AsyncSession, p: Person) -> list[dict[str, Any]]:
+    seats = {
+        s.booking_id: s.status
+        for s in await db.scalars(select(BookingSeat).where(BookingSeat.leader_id == p.id))
+    }
     rows = await db.scalars(
         select(Booking)
-        .where(or_(Booking.leader_id == p.id, Booking.coach_id == p.id))
+        .where(
+            or_(
+                Booking.leader_id == p.id,
+                Booking.coach_id == p.id,
+                Booking.id.in_(list(seats)),
+            )
+        )
         .order_by(Booking.starts_at)
     )
     return [
         {
             "starts_at": _iso(b.starts_at),
             "ends_at": _iso(b.ends_at),
-            "status": b.status,
+            "status": b.status if b.coach_id == p.id else seats.get(b.id, b.status),
             "kind": b.kind,
+            "title": b.title,
             "as": "coach" if b.coach_id == p.id else "leader",
         }
+        for b in rows
+    ]
+
+
+async def _time_off(db: AsyncSession, p: Person) -> list[dict[str, Any]]:
+    rows = await db.scalars(
+        select(CoachBusy).where(CoachBusy.coach_id == p.id).order_by(CoachBusy.starts_at)
+    )
+    return [
+        {"source": b.source, "starts_at": _iso(b.starts_at), "ends_at": _iso(b.ends_at)}
         for b in rows
     ]
 
@@ -197,6 +221,7 @@ async def export(*, db: AsyncSession, email: str, now: datetime) -> dict[str, An
         coach = await _coach_profile(db, p)
         if coach is not None:
             entry["coach_profile"] = coach
+            entry["coach_profile"]["busy_time"] = await _time_off(db, p)
         entry["engagements"] = await _engagements(db, p)
         entry["sessions"] = await _sessions(db, p)
         entry.update(await _words(db, p))
@@ -213,6 +238,7 @@ async def erase(*, db: AsyncSession, email: str, now: datetime, keyring: Keyring
     """
     people = await find(db=db, email=email)
     for p in people:
+        await release_sessions(db=db, person=p, now=now)
         await add_erasure(
             db=db, keyring=keyring, organisation_id=p.organisation_id, email=p.email, now=now
         )
