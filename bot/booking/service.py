@@ -32,6 +32,7 @@ from bot.booking.changes import (
 )
 from bot.booking.errors import (
     BookingError,
+    CoachNotOffered,
     NoCoach,
     NoSessionsLeft,
     NotEnrolled,
@@ -42,7 +43,7 @@ from bot.booking.errors import (
 )
 from bot.booking.groups import create_group, join_group, open_groups
 from bot.booking.model import Slot
-from storage.models import Booking, BookingSeat, Engagement, Person, Programme
+from storage.models import Booking, BookingSeat, CoachProfile, Engagement, Person, Programme
 
 __all__ = [
     "Outcome",
@@ -94,6 +95,8 @@ async def book(
         raise NotEnrolled()
     if coach is None:
         raise NoCoach()
+    if not await _may_book_with(db, coach, leader, engagement, programme, kind):
+        raise CoachNotOffered()
     if slot.starts_at <= now:
         raise SlotInPast()
     if kind == "session" and await sessions_left(db=db, engagement=engagement) <= 0:
@@ -131,6 +134,24 @@ async def book(
         db.add(booking)
         await db.flush()
     return await publish(db, booking, "booked", now=now, actor=leader)
+
+
+async def _may_book_with(
+    db: AsyncSession,
+    coach: Person,
+    leader: Person,
+    engagement: Engagement,
+    programme: Programme,
+    kind: str,
+) -> bool:
+    """Sessions are with the leader's own coach; chemistry calls with a coach of their
+    organisation who coaches the programme's modality."""
+    if coach.role != "coach" or coach.organisation_id != leader.organisation_id:
+        return False
+    if kind == "session":
+        return coach.id == engagement.coach_id
+    profile = await db.get(CoachProfile, coach.id)
+    return profile is not None and programme.modality in profile.modalities
 
 
 async def _live_seats(db: AsyncSession, booking: Booking) -> list[BookingSeat]:

@@ -15,13 +15,14 @@ from bot.booking.errors import (
     SlotInPast,
     SlotTaken,
     SlotUnavailable,
+    ZoneMissing,
 )
 from bot.booking.slots import by_day
 from bot.flows.basics import menu
 from bot.flows.picks import Pick, day_label, parse_day, parse_slot, slot_label
 from bot.people import current_engagement
 from bot.routes import ROUTES, Turn
-from bot.timefmt import local, show
+from bot.timefmt import is_valid_zone, local, show
 from bot.ui import Button, Choices, Fact, Message, Option
 from storage.models import Booking, Engagement, Person
 
@@ -222,6 +223,9 @@ async def pick_slot(turn: Turn) -> list[Message]:
     coach = await turn.db.get(Person, pick.coach_id)
     if slot is None or coach is None:
         return [Message(text=copy("common.expired_button"), buttons=menu(turn))]
+    for person in (leader, coach):
+        if not is_valid_zone(person.timezone):
+            return [refusal(turn, ZoneMissing(name=person.name))]
     minutes = int(slot.length.total_seconds() // 60)
     facts = [
         Fact(label=copy("booking.when"), value=show(slot.starts_at, leader.timezone)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Literal
 
 import pytest
 from sqlalchemy import func, select
@@ -18,23 +19,41 @@ from bot.booking.model import Slot
 from bot.booking.service import book, create_group, join_group, reschedule
 from storage.db import Database
 from storage.models import Booking, BookingSeat, Programme
-from tests.bot.booking.service_world import NOW, at, build, engagement, person
+from tests.bot.booking.service_world import NOW, Ids, at, build, engagement, person
 
 RACERS = 50
 
 
 async def _attempt(
-    db: Database, engagement_id: int, slot: Slot, coach_id: int | None = None
+    db: Database,
+    engagement_id: int,
+    slot: Slot,
+    coach_id: int | None = None,
+    kind: Literal["session", "chemistry"] = "session",
 ) -> str:
     try:
         async with db.transaction() as s:
             coach = await person(s, coach_id) if coach_id is not None else None
             await book(
-                db=s, engagement=await engagement(s, engagement_id), slot=slot, now=NOW, coach=coach
+                db=s,
+                engagement=await engagement(s, engagement_id),
+                slot=slot,
+                now=NOW,
+                coach=coach,
+                kind=kind,
             )
     except BookingError as err:
         return type(err).__name__
     return "ok"
+
+
+async def _own_coach_or_chemistry(db: Database, ids: Ids, n: int) -> str:
+    """One leader: a 09:30 session with their coach, or a 10:00 chemistry call with another."""
+    if n % 2:
+        return await _attempt(
+            db, ids.engagements[0], at(10, minutes=20), ids.coaches[1], kind="chemistry"
+        )
+    return await _attempt(db, ids.engagements[0], at(9, 30), ids.coaches[0])
 
 
 async def _live(db: Database) -> tuple[int, int]:
@@ -67,10 +86,7 @@ async def test_fifty_leaders_on_overlapping_slots(db: Database) -> None:
 
 async def test_one_leader_racing_two_coaches(db: Database) -> None:
     ids = await build(db, coaches=2)
-    tries = [(ids.coaches[n % 2], at(9) if n % 2 else at(9, 30)) for n in range(10)]
-    results = await asyncio.gather(
-        *(_attempt(db, ids.engagements[0], slot, coach) for coach, slot in tries)
-    )
+    results = await asyncio.gather(*(_own_coach_or_chemistry(db, ids, n) for n in range(10)))
     assert results.count("ok") == 1
     assert set(results) - {"ok"} <= {"LeaderBusy", "SlotTaken"}
     assert await _live(db) == (1, 1)
@@ -212,10 +228,7 @@ async def test_postgres_constraint_alone_keeps_the_coach_single_booked(db: Datab
 @pytest.mark.usefixtures("blind")
 async def test_postgres_constraint_alone_keeps_the_leader_single_booked(db: Database) -> None:
     ids = await build(db, coaches=2)
-    tries = [(ids.coaches[n % 2], at(9) if n % 2 else at(9, 30)) for n in range(10)]
-    results = await asyncio.gather(
-        *(_attempt(db, ids.engagements[0], slot, coach) for coach, slot in tries)
-    )
+    results = await asyncio.gather(*(_own_coach_or_chemistry(db, ids, n) for n in range(10)))
     assert results.count("ok") == 1
     assert "LeaderBusy" in results  # the seat constraint's refusal, named for the leader
     assert set(results) <= {"ok", "LeaderBusy", "SlotTaken"}

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from bot.booking.errors import (
     BookingError,
     ChemistryDone,
+    CoachNotOffered,
     LeaderBusy,
     NoCoach,
     NoSessionsLeft,
@@ -22,7 +23,7 @@ from bot.booking.errors import (
 from bot.booking.model import CHEMISTRY_MINUTES
 from bot.booking.service import Outcome, book
 from storage.db import Database
-from storage.models import Booking, Engagement, OutboxMessage, Person, Programme
+from storage.models import Booking, Engagement, Organisation, OutboxMessage, Person, Programme
 from tests.bot.booking.service_world import NOW, at, build, counts, engagement, person
 
 
@@ -199,7 +200,34 @@ async def test_leader_busy_when_their_own_seat_overlaps(db: Database) -> None:
         async with db.transaction() as s:
             e = await engagement(s, ids.engagements[0])
             other = await person(s, ids.coaches[1])
-            await book(db=s, engagement=e, slot=at(9, 30), now=NOW, coach=other)
+            slot = at(9, 30, minutes=20)
+            await book(db=s, engagement=e, slot=slot, now=NOW, coach=other, kind="chemistry")
+    assert await counts(db) == before
+
+
+async def test_sessions_only_with_the_leaders_own_coach_of_their_organisation(
+    db: Database,
+) -> None:
+    ids = await build(db, coaches=2)
+    before = await counts(db)
+    with pytest.raises(CoachNotOffered):
+        async with db.transaction() as s:
+            e = await engagement(s, ids.engagements[0])
+            await book(
+                db=s, engagement=e, slot=at(9), now=NOW, coach=await person(s, ids.coaches[1])
+            )
+    async with db.transaction() as s:
+        elsewhere = Organisation(slug="other", name="Other", created_at=NOW)
+        s.add(elsewhere)
+        await s.flush()
+        stranger = await person(s, ids.coaches[1])
+        stranger.organisation_id = elsewhere.id
+    with pytest.raises(CoachNotOffered):
+        async with db.transaction() as s:
+            e = await engagement(s, ids.engagements[0])
+            slot = at(9, minutes=20)
+            other = await person(s, ids.coaches[1])
+            await book(db=s, engagement=e, slot=slot, now=NOW, coach=other, kind="chemistry")
     assert await counts(db) == before
 
 
