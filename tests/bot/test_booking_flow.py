@@ -264,3 +264,27 @@ async def test_a_coach_offers_a_group_session_and_a_leader_joins(db: Database) -
         group = await s.scalar(select(Booking).where(Booking.kind == "group"))
         assert group is not None and group.seats_taken == 1
     assert "Thu 3 Dec 2026, 09:00 EST" in joined.text or joined.title
+
+
+async def test_stale_confirm_in_the_past_and_no_sessions_left_change_nothing(
+    db: Database,
+) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+    [days] = await turn(db, LEADER, text="book")
+    [times] = await turn(db, LEADER, **option(days, "Tue 1 Dec (5 times)"))
+    [confirm] = await turn(db, LEADER, **button(times, "03:00–04:00 EST"))
+    later = DEC_1_0900_MADRID + timedelta(minutes=5)
+    [late] = await turn(db, LEADER, now=later, **button(confirm, "Confirm"))
+    assert late.text.startswith("That time has already passed")
+    assert await count(db, Booking) == 0
+    async with db.transaction() as s:
+        programme = await s.get(type(w.programme), w.programme.id)
+        assert programme is not None
+        programme.sessions_per_leader = 1
+    await book_first_slot(db)
+    [used_up] = await turn(db, LEADER, text="book")
+    assert used_up.text.startswith("You've used every session of your programme (1 in all)")
+    [again] = await turn(db, LEADER, **button(confirm, "Confirm"))
+    assert "used every session" in again.text
+    assert await count(db, Booking) == 1
