@@ -103,6 +103,12 @@ class NotInCohort(BookingError):
     key = "booking_errors.not_in_cohort"
 
 
+class AlreadyYourCoach(BookingError):
+    """A chemistry call is for meeting a coach before choosing them (values: coach)."""
+
+    key = "booking_errors.already_your_coach"
+
+
 class ChemistryDone(BookingError):
     """A chemistry call with this coach is already booked or held."""
 

@@ -21,6 +21,7 @@ from bot.booking import match_score as ms
 from bot.booking import service
 from bot.booking.errors import CoachFull, CoachNotOffered, NotEnrolled, ZoneMissing
 from bot.booking.match_score import Reason
+from bot.outbox import enqueue
 from bot.timefmt import is_valid_zone
 from prompts import copy_for
 from storage.models import (
@@ -228,7 +229,11 @@ async def _cancel_upcoming(
         )
     ).all()
     for booking in bookings:
-        await service.cancel(db=db, booking=booking, by=leader, now=now, waive_late=True)
+        outcome = await service.cancel(db=db, booking=booking, by=leader, now=now, waive_late=True)
+        if (
+            outcome.notice is not None
+        ):  # the leader did not press cancel: tell them, with the invite
+            await enqueue(db=db, person=leader, message=outcome.notice, now=now, kind="booking")
     return len(bookings)
 
 

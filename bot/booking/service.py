@@ -31,6 +31,7 @@ from bot.booking.changes import (
     publish,
 )
 from bot.booking.errors import (
+    AlreadyYourCoach,
     BookingError,
     CoachNotOffered,
     NoCoach,
@@ -95,6 +96,8 @@ async def book(
         raise NotEnrolled()
     if coach is None:
         raise NoCoach()
+    if kind == "chemistry" and coach.id == engagement.coach_id:
+        raise AlreadyYourCoach(coach=coach.name)
     if not await _may_book_with(db, coach, leader, engagement, programme, kind):
         raise CoachNotOffered()
     if slot.starts_at <= now:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.booking.errors import (
+    AlreadyYourCoach,
     BookingError,
     ChemistryDone,
     CoachNotOffered,
@@ -65,27 +66,33 @@ async def test_book_writes_booking_seat_and_tells_the_coach(db: Database) -> Non
 
 
 async def test_chemistry_is_twenty_minutes_once_per_coach_and_not_counted(db: Database) -> None:
-    ids = await build(db)
+    ids = await build(db, coaches=2)
     chem = at(9, minutes=CHEMISTRY_MINUTES)
     async with db.transaction() as s:
         e = await engagement(s, ids.engagements[0])
-        coach = await person(s, ids.coach)
+        coach = await person(s, ids.coaches[1])
         out = await book(db=s, engagement=e, slot=chem, now=NOW, kind="chemistry", coach=coach)
         assert out.booking.kind == "chemistry"
     before = await counts(db)
     with pytest.raises(ChemistryDone) as err:
         async with db.transaction() as s:
             e = await engagement(s, ids.engagements[0])
-            coach = await person(s, ids.coach)
+            coach = await person(s, ids.coaches[1])
             await book(
                 db=s, engagement=e, slot=at(11, minutes=20), now=NOW, kind="chemistry", coach=coach
             )
-    assert err.value.values == {"coach": "Coach0"}
+    assert err.value.values == {"coach": "Coach1"}
     assert await counts(db) == before
     with pytest.raises(SlotUnavailable):  # a one-hour chemistry call is the wrong length
         async with db.transaction() as s:
             e = await engagement(s, ids.engagements[0])
-            await book(db=s, engagement=e, slot=at(13), now=NOW, kind="chemistry")
+            coach = await person(s, ids.coaches[1])
+            await book(db=s, engagement=e, slot=at(13), now=NOW, kind="chemistry", coach=coach)
+    with pytest.raises(AlreadyYourCoach):  # a chemistry call is for meeting other coaches
+        async with db.transaction() as s:
+            e = await engagement(s, ids.engagements[0])
+            own = await person(s, ids.coach)
+            await book(db=s, engagement=e, slot=chem, now=NOW, kind="chemistry", coach=own)
     from bot.booking.allowance import sessions_used
 
     async with db.reading() as s:

@@ -176,7 +176,7 @@ async def test_late_cancel_waived_or_by_the_coach_does_not_count(db: Database) -
 
 
 async def test_late_cancel_of_a_chemistry_call_is_free(db: Database) -> None:
-    ids = await build(db)
+    ids = await build(db, coaches=2)
     async with db.transaction() as s:
         out = await book(
             db=s,
@@ -184,6 +184,7 @@ async def test_late_cancel_of_a_chemistry_call_is_free(db: Database) -> None:
             slot=at(9, minutes=CHEMISTRY_MINUTES),
             now=NOW,
             kind="chemistry",
+            coach=await person(s, ids.coaches[1]),
         )
         bid = out.booking.id
     async with db.transaction() as s:
