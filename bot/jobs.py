@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.booking.calendar import sync_busy
+from bot.booking.reminder_times import reminder_instants
 from bot.booking.reminders import remind_due
 from bot.dispatcher import Dispatcher
 from bot.flows.welcome import welcome_due
@@ -35,6 +36,8 @@ class Job:
     run: Callable[[JobContext, datetime], Awaitable[str]]
     every: timedelta
     doc: str
+    due: Callable[[JobContext, datetime, datetime], Awaitable[list[datetime]]] | None = None
+    """Optional: the exact instants in (start, end] when this job has work (for clock jumps)."""
 
 
 async def welcome_sweep(ctx: JobContext, now: datetime) -> str:
@@ -49,6 +52,12 @@ async def reminders_sweep(ctx: JobContext, now: datetime) -> str:
     async with ctx.database.transaction() as db:
         count = await remind_due(db=db, now=now)
     return f"{count} reminders"
+
+
+async def reminder_times(ctx: JobContext, start: datetime, end: datetime) -> list[datetime]:
+    """The instants in (start, end] when a reminder falls due."""
+    async with ctx.database.reading() as db:
+        return await reminder_instants(db=db, start=start, end=end)
 
 
 async def calendar_sweep(ctx: JobContext, now: datetime) -> str:
@@ -68,7 +77,13 @@ async def outbox_sweep(ctx: JobContext, now: datetime) -> str:
 # Outbox last: whatever the other sweeps queued goes out in the same run.
 JOBS: tuple[Job, ...] = (
     Job("welcome", welcome_sweep, timedelta(minutes=5), "welcome new leaders and tell coaches"),
-    Job("reminders", reminders_sweep, timedelta(minutes=5), "remind both parties before sessions"),
+    Job(
+        "reminders",
+        reminders_sweep,
+        timedelta(minutes=5),
+        "remind both parties before sessions",
+        due=reminder_times,
+    ),
     Job("calendar", calendar_sweep, timedelta(minutes=10), "read coaches' calendar busy time"),
     Job("outbox", outbox_sweep, timedelta(seconds=15), "deliver due outbox messages"),
 )
@@ -99,20 +114,26 @@ async def run_due_through(
     """Run every job at start+step, start+2*step, ... and at `end`; one summary per job.
 
     Time-of-day work (a welcome in working hours) is done at the instants a jump skips, not only
-    at its end. A job that ran more than once gets its runs' summaries added up when they share a
-    shape (same words, different numbers: counts are summed), else its last summary, then the
-    number of runs and any failures, e.g. "3 welcomed (96 runs)". One run: its summary as is.
+    at its end; jobs that know their exact due instants (`Job.due`, e.g. reminders) are also run
+    at those, so a reminder is sent when it falls due, not at the next step.
+
+    A job that ran more than once gets its runs' summaries added up when they share a shape
+    (same words, different numbers: counts are summed), else its last summary, then the number
+    of runs and any failures, e.g. "3 welcomed (96 runs)". One run: its summary as is.
     """
     if step <= timedelta(0):
         raise ValueError("step must be positive")
     if end < start:
         raise ValueError("end must not be before start")
-    instants: list[datetime] = []
+    grid: set[datetime] = {end}
     at = start + step
     while at < end:
-        instants.append(at)
+        grid.add(at)
         at += step
-    instants.append(end)
+    for job in JOBS:
+        if job.due is not None:
+            grid.update(await job.due(ctx, start, end))
+    instants = sorted(grid)
     runs: dict[str, list[str]] = {job.id: [] for job in JOBS}
     for now in instants:
         for job_id, summary in await run_due(ctx, now=now):

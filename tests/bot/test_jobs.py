@@ -17,7 +17,7 @@ from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.bot.test_dispatcher import FakeSender, make_dispatcher
-from tests.factories import make_world
+from tests.factories import add_booking, make_world
 
 MONDAY_9_EST = datetime(2026, 11, 2, 14, tzinfo=UTC)
 
@@ -285,3 +285,19 @@ async def test_run_due_through_welcomes_in_working_hours_during_a_jump(db: Datab
     # Sent at the sweep that found the leader at work (09:00 EST), not at the end of the jump.
     nine_est = datetime(2026, 11, 24, 14, tzinfo=UTC)
     assert [(r.status, r.sent_at) for r in rows] == [("sent", nine_est), ("sent", nine_est)]
+
+
+async def test_a_long_jump_sweeps_at_each_reminders_exact_instant(db: Database) -> None:
+    start = datetime(2026, 11, 24, 10, 7, tzinfo=UTC)  # an odd minute: hourly steps miss :00
+    session = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    async with db.transaction() as s:
+        w = await make_world(s, now=start)
+        add_booking(s, w, session, uid="jump@x")
+    ctx = JobContext(database=db, dispatcher=make_dispatcher(db, FakeSender("web")))
+    await run_due_through(ctx, start=start, end=start + timedelta(days=7), step=timedelta(hours=1))
+    async with db.reading() as s:
+        rows = (
+            await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
+        ).all()
+    due = sorted({r.created_at for r in rows})
+    assert due == [session - timedelta(hours=24), session - timedelta(hours=1)]
