@@ -14,8 +14,7 @@ from prompts import copy_for
 from storage.models import Booking, Person
 
 PRODID = "-//Coach Companion//Booking//EN"
-FILENAME = "coaching-session.ics"
-CANCELLED_FILENAME = "coaching-session-cancelled.ics"
+_STEMS = {"session": "coaching-session", "chemistry": "chemistry-call", "group": "group-session"}
 TIMEZONE_SPAN = timedelta(days=400)
 """VTIMEZONE rules cover this long either side of the session (enough for any client)."""
 
@@ -25,6 +24,12 @@ Method = Literal["REQUEST", "CANCEL"]
 def safe_zone(name: str) -> str:
     """`name` when it is a real IANA zone, else UTC (never fail to show a time)."""
     return name if is_valid_zone(name) else "UTC"
+
+
+def filename(booking: Booking, *, cancelled: bool = False) -> str:
+    """The invite's file name: 'coaching-session.ics', 'chemistry-call-cancelled.ics', ..."""
+    stem = _STEMS.get(booking.kind, _STEMS["session"])
+    return f"{stem}-cancelled.ics" if cancelled else f"{stem}.ics"
 
 
 def _address(person: Person, *, role: str, partstat: str) -> vCalAddress:
@@ -51,8 +56,13 @@ def invite(
     method: Method,
     now: datetime,
     locale: str | None = None,
+    sequence: int | None = None,
 ) -> Attachment:
-    """An .ics invite (or cancellation) for `booking`, its times in the recipient's `zone`."""
+    """An .ics invite (or cancellation) for `booking`, its times in the recipient's `zone`.
+
+    `sequence` overrides the booking's for one attendee's copy (a leader leaving a group session
+    gets a cancellation newer than their invite although the session itself did not change).
+    """
     copy = copy_for(locale)
     tz = zone_info(safe_zone(zone))
     cancel = method == "CANCEL"
@@ -63,7 +73,7 @@ def invite(
     cal.add("method", method)
     event = Event()
     event.add("uid", booking.ics_uid)
-    event.add("sequence", booking.sequence)
+    event.add("sequence", booking.sequence if sequence is None else sequence)
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", booking.starts_at.astimezone(tz))
     event.add("dtend", booking.ends_at.astimezone(tz))
@@ -86,7 +96,7 @@ def invite(
         last_date=(booking.ends_at + TIMEZONE_SPAN).date(),
     )
     return Attachment(
-        filename=CANCELLED_FILENAME if cancel else FILENAME,
+        filename=filename(booking, cancelled=cancel),
         media_type=f"text/calendar; method={method}",
         content=cal.to_ical().decode("utf-8"),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -29,6 +29,9 @@ class Party:
 
     person: Person
     seat: BookingSeat | None
+    changes: int = 0
+    """How often this leader left or rejoined the group session: their invites' SEQUENCE is the
+    booking's plus this, since leaving and rejoining don't raise the booking's sequence."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ async def load_parties(*, db: AsyncSession, booking: Booking, now: datetime) -> 
         )
     ).all()
     latest: dict[int, Party] = {person.id: Party(person, seat) for seat, person in rows}
+    if booking.kind == "group":
+        changes = dict.fromkeys(latest, -1)  # the first join is no change
+        for seat, person in rows:
+            changes[person.id] += 1 + (seat.status in GONE)
+        latest = {pid: replace(p, changes=changes[pid]) for pid, p in latest.items()}
     if not latest and booking.leader_id is not None:  # a one-to-one written without seat rows
         leader = await db.get(Person, booking.leader_id)
         if leader is not None:
@@ -157,10 +165,11 @@ def _lines(n: _Notice, person: Person, copy: Copy, zone: str) -> tuple[str, list
         lines = [copy(f"notices.{event}", **values)]
     if event == "cancelled" and n.actor is not None and n.actor.id != person.id:
         lines.append(copy("notices.cancelled_by", name=n.actor.name))
+    one = "_one" if parties.late_hours == 1 else ""
     if event in ("cancelled", "left") and not is_coach and _is_late(booking, mine):
-        lines.append(copy("notices.late_counted", **values))
+        lines.append(copy(f"notices.late_counted{one}", **values))
     if event == "cancelled" and is_coach and any(_is_late(booking, p) for p in parties.gone):
-        lines.append(copy("notices.late_note_coach", **values))
+        lines.append(copy(f"notices.late_note_coach{one}", **values))
     if booking.join_url and event in ("booked", "rescheduled", "joined"):
         lines.append(copy("notices.join_link", url=booking.join_url))
     return title, lines
@@ -184,10 +193,12 @@ def _message(n: _Notice, person: Person) -> Message:
     method = _method(n, person)
     if method is None:
         return Message(title=title, text="\n".join(lines))
+    sequence = n.booking.sequence
     if person.id == n.parties.coach.id:
         leaders = [p.person for p in (*n.parties.live, *n.parties.gone)]
     else:
         leaders = [person]
+        sequence += _changes(n.parties, person)
     ics = invite(
         booking=n.booking,
         coach=n.parties.coach,
@@ -196,9 +207,15 @@ def _message(n: _Notice, person: Person) -> Message:
         method=method,
         now=n.now,
         locale=copy.locale,
+        sequence=sequence,
     )
     note = copy("notices.cancel_note" if method == "CANCEL" else "notices.invite_note")
     return Message(title=title, text="\n".join(lines), footer=note, attachments=(ics,))
+
+
+def _changes(parties: Parties, person: Person) -> int:
+    """How far this leader's own invites are ahead of the booking's sequence."""
+    return next((p.changes for p in (*parties.live, *parties.gone) if p.person.id == person.id), 0)
 
 
 def _seat_of(parties: Parties, person: Person | None) -> Party | None:
@@ -300,4 +317,5 @@ def _join_invite(
         method="REQUEST",
         now=now,
         locale=locale,
+        sequence=booking.sequence + (0 if is_coach else _changes(parties, person)),
     )

@@ -65,7 +65,10 @@ def when_words(copy: Copy, *, starts_at: datetime, now: datetime, zone: str) -> 
     """'in 20 minutes', 'in 1 hour', 'today', 'tomorrow', 'in 3 days': from now, in `zone`."""
     left = round((starts_at - now).total_seconds() / 60)
     if left < 45:
-        return copy("notices.when_minutes", n=max(left, 1))
+        minutes = max(left, 1)
+        return (
+            copy("notices.when_minute") if minutes == 1 else copy("notices.when_minutes", n=minutes)
+        )
     if left < 6 * 60:
         hours = round(left / 60)
         return copy("notices.when_hour") if hours == 1 else copy("notices.when_hours", n=hours)

@@ -8,13 +8,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from bot.booking import service
-from bot.booking.errors import BadAway, BookingError
+from bot.booking.errors import (
+    BadAway,
+    BookingError,
+    LeaderBusy,
+    NotYours,
+    SlotInPast,
+    SlotTaken,
+    ZoneMissing,
+)
 from bot.flows.basics import menu
 from bot.flows.booking import refusal
+from bot.flows.group_form import TITLE_MAX, GroupDraft, check_group, coached_programmes
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
-from bot.timefmt import is_valid_zone, show, zone_info
+from bot.timefmt import is_valid_zone, local, show, zone_info
 from bot.ui import Button, Form, FormField, Message, Option
-from storage.models import CoachBusy, Programme
+from prompts import Copy
+from storage.models import Booking, CoachBusy
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
@@ -65,6 +75,25 @@ def _at(day: date, clock: time, zone: str) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone_info(zone)).astimezone(UTC)
 
 
+def away_examples(now: datetime, zone: str) -> dict[str, str]:
+    """Dates for the `away` examples, always ahead: next Monday and Friday in the coach's zone."""
+    today = local(now, zone).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    return {"monday": monday.isoformat(), "friday": (monday + timedelta(days=4)).isoformat()}
+
+
+def _away_refusal(turn: Turn, err: BookingError) -> Message:
+    if isinstance(err, BadAway) and err.why == "format":
+        who = turn.interaction.who
+        examples = away_examples(turn.interaction.now, who.timezone)
+        return Message(text=turn.copy("coach.away_format", **examples), buttons=menu(turn))
+    return refusal(turn, err)
+
+
+def _count(copy: Copy, key: str, count: int) -> str:
+    return copy(f"{key}_one", count=count) if count == 1 else copy(key, count=count)
+
+
 @ROUTES.command("away")
 async def away(turn: Turn) -> list[Message]:
     """Block out time so leaders can't book it; with no dates, list the blocks to remove."""
@@ -83,11 +112,11 @@ async def away(turn: Turn) -> list[Message]:
             db=turn.db, coach=who, starts_at=start, ends_at=end, now=now
         )
     except BookingError as err:
-        return [refusal(turn, err)]
+        return [_away_refusal(turn, err)]
     text = copy("coach.away_done", start=show(start, who.timezone), end=show(end, who.timezone))
     if clashes:
         lines = [f"• {show(b.starts_at, who.timezone)}" for b in clashes[:MAX_CLASHES_SHOWN]]
-        text += "\n\n" + copy("coach.away_clashes", count=len(clashes)) + "\n" + "\n".join(lines)
+        text += "\n\n" + _count(copy, "coach.away_clashes", len(clashes)) + "\n" + "\n".join(lines)
     undo = Button(label=copy("coach.away_undo"), action_id="away.remove", value=str(block.id))
     return [Message(text=text, buttons=(undo,))]
 
@@ -104,7 +133,7 @@ async def _away_list(turn: Turn) -> list[Message]:
             .limit(10)
         )
     ).all()
-    usage = copy("coach.away_usage")
+    usage = copy("coach.away_usage", **away_examples(now, who.timezone))
     if not blocks:
         return [Message(text=f"{copy('coach.away_none')}\n\n{usage}")]
     rows = [Message(title=copy("coach.away_title"), text=usage)]
@@ -132,19 +161,11 @@ async def away_remove(turn: Turn) -> list[Message]:
         return [Message(text=turn.copy("common.expired_button"))]
     try:
         await service.remove_away(db=turn.db, coach=turn.interaction.who, away_id=int(value))
+    except NotYours:
+        return [Message(text=turn.copy("coach.away_gone"), buttons=menu(turn))]
     except BookingError as err:
         return [refusal(turn, err)]
     return [Message(text=turn.copy("coach.away_removed"))]
-
-
-async def _programmes(turn: Turn) -> list[Programme]:
-    who = turn.interaction.who
-    rows = await turn.db.scalars(
-        select(Programme)
-        .where(Programme.organisation_id == who.organisation_id)
-        .order_by(Programme.name)
-    )
-    return list(rows.all())
 
 
 @ROUTES.command("group")
@@ -154,7 +175,7 @@ async def group(turn: Turn) -> list[Message]:
     if refused:
         return [refused]
     copy, who = turn.copy, turn.interaction.who
-    programmes = await _programmes(turn)
+    programmes = await coached_programmes(turn.db, who)
     if not programmes:
         return [Message(text=copy("coach.group_no_programme"))]
     form = Form(
@@ -169,7 +190,7 @@ async def group(turn: Turn) -> list[Message]:
                 options=tuple(Option(label=p.name, value=str(p.id)) for p in programmes),
                 initial=str(programmes[0].id),
             ),
-            FormField(name="title", label=copy("coach.group_name"), max_length=200),
+            FormField(name="title", label=copy("coach.group_name"), max_length=TITLE_MAX),
             FormField(
                 name="cohort",
                 label=copy("coach.group_cohort"),
@@ -201,51 +222,73 @@ async def group_create(turn: Turn) -> list[Message]:
     if refused:
         return [refused]
     copy, who, now = turn.copy, turn.interaction.who, turn.interaction.now
-    values = turn.interaction.form
+    if not is_valid_zone(who.timezone):
+        return [Message(text=copy("coach.group_zone_missing"), buttons=menu(turn))]
     again = Button(label=copy("coach.group_again"), action_id=COMMAND_ACTION, value="group")
-    programme_id = values.get("programme", "")
-    programme = await turn.db.get(Programme, int(programme_id)) if programme_id.isdigit() else None
-    if programme is None or programme.organisation_id != who.organisation_id:
-        bad = copy("coach.group_bad", field=copy("coach.group_programme"))
-        return [Message(text=bad, buttons=(again,))]
-    title = " ".join(values.get("title", "").split())
-    minutes, capacity = values.get("minutes", "").strip(), values.get("capacity", "").strip()
-    problems = []
-    if not title:
-        problems.append(copy("coach.group_name"))
-    if not minutes.isdigit():
-        problems.append(copy("coach.group_minutes"))
-    if not capacity.isdigit():
-        problems.append(copy("coach.group_capacity"))
-    try:
-        day = date.fromisoformat(values.get("date", "").strip())
-        starts = _at(day, _clock(values.get("time", "").strip()), who.timezone)
-    except ValueError:
-        problems.append(copy("coach.group_date"))
-        starts = now
-    if problems:
-        return [Message(text=copy("coach.group_bad", field=", ".join(problems)), buttons=(again,))]
-    cohort = " ".join(values.get("cohort", "").split()) or None
+    programmes = await coached_programmes(turn.db, who)
+    draft = await check_group(
+        db=turn.db,
+        copy=copy,
+        coach=who,
+        values=turn.interaction.form,
+        programmes=programmes,
+        now=now,
+    )
+    if not isinstance(draft, GroupDraft):
+        text = "\n".join((copy("coach.group_problems"), *draft))
+        return [Message(text=text, buttons=(again,))]
     try:
         booking = await service.create_group(
             db=turn.db,
             coach=who,
-            programme=programme,
-            cohort=cohort,
-            starts_at=starts,
-            minutes=int(minutes),
-            capacity=int(capacity),
-            title=title,
+            programme=draft.programme,
+            cohort=draft.cohort,
+            starts_at=draft.starts_at,
+            minutes=draft.minutes,
+            capacity=draft.capacity,
+            title=draft.title,
             now=now,
         )
     except BookingError as err:
-        return [Message(text=copy(err.key, **err.values), buttons=(again,))]
-    who_for = cohort or programme.name
+        return [Message(text=copy(_group_refusal(err)), buttons=(again,))]
     text = copy(
         "coach.group_done",
         title=booking.title,
         when=show(booking.starts_at, who.timezone),
         capacity=booking.capacity,
-        cohort=who_for,
+        cohort=draft.cohort or draft.programme.name,
     )
+    away_block = await _away_during(turn, booking)
+    if away_block is not None:
+        start, end = (show(t, who.timezone) for t in away_block)
+        text += "\n\n" + copy("coach.group_in_away", start=start, end=end)
     return [Message(text=text, buttons=menu(turn))]
+
+
+def _group_refusal(err: BookingError) -> str:
+    """The coach-facing words for a refusal of create_group."""
+    if isinstance(err, SlotTaken | LeaderBusy):
+        return "coach.group_clash"
+    if isinstance(err, SlotInPast):
+        return "coach.group_past"
+    if isinstance(err, ZoneMissing):
+        return "coach.group_zone_missing"
+    if isinstance(err, NotYours):
+        return "coach.group_not_allowed"
+    return "coach.group_failed"
+
+
+async def _away_during(turn: Turn, booking: Booking) -> tuple[datetime, datetime] | None:
+    """The first of the coach's own away blocks that the booking falls in, if any."""
+    block = await turn.db.scalar(
+        select(CoachBusy)
+        .where(
+            CoachBusy.coach_id == booking.coach_id,
+            CoachBusy.source == "away",
+            CoachBusy.starts_at < booking.ends_at,
+            CoachBusy.ends_at > booking.starts_at,
+        )
+        .order_by(CoachBusy.starts_at)
+        .limit(1)
+    )
+    return (block.starts_at, block.ends_at) if block is not None else None

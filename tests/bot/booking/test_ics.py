@@ -8,6 +8,9 @@ import pytest
 from icalendar import Calendar, Event
 
 from bot.booking.ics import invite
+from bot.ui import Message
+from handlers.web.render import render_message
+from prompts import copy_for
 from storage.models import Booking, Person
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -171,3 +174,75 @@ def test_a_zone_missing_from_tzdata_falls_back_to_utc() -> None:
     _, event, content = make(booking(start), "Mars/Olympus_Mons")
     assert "DTSTART:20261201T140000Z" in content
     assert event.start == start
+
+
+def test_a_sequence_override_is_used_for_one_attendees_copy() -> None:
+    start = datetime(2026, 12, 1, 14, tzinfo=UTC)
+    coach, leader = people()
+    group = booking(start, kind="group", title="Leading change", leader_id=None, sequence=2)
+    joined = invite(
+        booking=group, coach=coach, leaders=[leader], zone=LEADER_ZONE, method="REQUEST", now=NOW
+    )
+    left = invite(
+        booking=group,
+        coach=coach,
+        leaders=[leader],
+        zone=LEADER_ZONE,
+        method="CANCEL",
+        now=NOW,
+        sequence=3,
+    )
+    _, join_event = parse(joined.content)
+    _, cancel_event = parse(left.content)
+    assert int(join_event["SEQUENCE"]) == 2
+    assert int(cancel_event["SEQUENCE"]) == 3
+    assert str(cancel_event["UID"]) == str(join_event["UID"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "name"),
+    [
+        ("session", "REQUEST", "coaching-session.ics"),
+        ("session", "CANCEL", "coaching-session-cancelled.ics"),
+        ("chemistry", "REQUEST", "chemistry-call.ics"),
+        ("chemistry", "CANCEL", "chemistry-call-cancelled.ics"),
+        ("group", "REQUEST", "group-session.ics"),
+        ("group", "CANCEL", "group-session-cancelled.ics"),
+    ],
+)
+def test_the_file_is_named_after_the_kind_of_session(kind: str, method: str, name: str) -> None:
+    coach, leader = people()
+    attachment = invite(
+        booking=booking(datetime(2026, 12, 1, 14, tzinfo=UTC), kind=kind, title="Team"),
+        coach=coach,
+        leaders=[leader],
+        zone=COACH_ZONE,
+        method="CANCEL" if method == "CANCEL" else "REQUEST",
+        now=NOW,
+    )
+    assert attachment.filename == name
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_the_playground_link_names_the_file_for_both_invites_and_cancellations(
+    method: str,
+) -> None:
+    coach, leader = people()
+    attachment = invite(
+        booking=booking(datetime(2026, 12, 1, 14, tzinfo=UTC)),
+        coach=coach,
+        leaders=[leader],
+        zone=COACH_ZONE,
+        method="CANCEL" if method == "CANCEL" else "REQUEST",
+        now=NOW,
+    )
+    html = render_message(
+        Message(text="Done", attachments=(attachment,)),
+        sent_at=NOW,
+        zone=COACH_ZONE,
+        dom_id="m1",
+        copy=copy_for("en"),
+    )
+    assert f'class="cc-file" download="{attachment.filename}"' in html
+    assert f">Calendar file: {attachment.filename}</a>" in html
+    assert "Add to calendar" not in html

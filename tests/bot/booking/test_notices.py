@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from bot.booking.model import Slot
 from bot.booking.notices import announce, join_link_ready
+from bot.booking.reminders import when_words
 from bot.ui import Message
+from prompts import copy_for
 from storage.db import Database
 from storage.models import (
     Booking,
@@ -19,6 +21,7 @@ from storage.models import (
     Engagement,
     OutboxMessage,
     Person,
+    Programme,
 )
 from tests.factories import T0, add_goal, make_world
 
@@ -411,3 +414,94 @@ async def test_a_coach_with_a_connected_calendar_gets_no_second_invite(db: Datab
     to_coach = [Message.from_payload(r.payload) for r in await rows(db) if r.person_id == ids.coach]
     assert len(to_coach) == 2 and all(not m.attachments for m in to_coach)
     assert "https://teams.example/meet/1" in to_coach[1].text
+
+
+async def _leave(db: Database, ids: Ids, leader_id: int, at: datetime) -> Message | None:
+    async with db.transaction() as s:
+        booking, who = await s.get(Booking, ids.booking), await s.get(Person, leader_id)
+        assert booking is not None and who is not None
+        live = await s.scalar(
+            select(BookingSeat).where(
+                BookingSeat.booking_id == booking.id,
+                BookingSeat.leader_id == leader_id,
+                BookingSeat.status == "confirmed",
+            )
+        )
+        assert live is not None
+        live.status, live.cancelled_at, live.updated_at = "cancelled", at, at
+        booking.seats_taken -= 1
+        return await announce(
+            db=s, booking=booking, event="left", now=at, actor=who, seat_leader=who
+        )
+
+
+async def _join(db: Database, ids: Ids, leader_id: int, at: datetime) -> Message | None:
+    async with db.transaction() as s:
+        booking, who = await s.get(Booking, ids.booking), await s.get(Person, leader_id)
+        assert booking is not None and who is not None
+        new = seat(booking, leader_id, None)
+        new.created_at = new.updated_at = at
+        s.add(new)
+        booking.seats_taken += 1
+        return await announce(
+            db=s, booking=booking, event="joined", now=at, actor=who, seat_leader=who
+        )
+
+
+def _sequence(message: Message | None) -> int:
+    assert message is not None
+    return int(calendar_of(message).events[0]["SEQUENCE"])
+
+
+async def test_leaving_then_rejoining_a_group_always_sends_a_newer_invite(db: Database) -> None:
+    ids, jo_id = await group(db)
+    joined = await _join(db, ids, jo_id, NOW + HOUR)
+    left = await _leave(db, ids, jo_id, NOW + 2 * HOUR)
+    again = await _join(db, ids, jo_id, NOW + 3 * HOUR)
+    left_again = await _leave(db, ids, jo_id, NOW + 4 * HOUR)
+    assert left is not None and str(calendar_of(left)["METHOD"]) == "CANCEL"
+    assert left.attachments[0].filename == "group-session-cancelled.ics"
+    assert again is not None and again.attachments[0].filename == "group-session.ics"
+    sequences = [_sequence(m) for m in (joined, left, again, left_again)]
+    assert sequences == sorted(set(sequences)), sequences  # each strictly newer
+    assert sequences[0] == 0 and sequences[1] == 1  # one above the booking's for the leave
+    async with db.transaction() as s:  # Sam, who never left, still gets the booking's own
+        booking = await s.get(Booking, ids.booking)
+        assert booking is not None
+        booking.join_url = "https://teams.example/join"
+        await join_link_ready(db=s, booking=booking, now=NOW + 5 * HOUR)
+    links = {r.person_id: r for r in await rows(db) if "joinlink" in (r.dedupe_key or "")}
+    assert _sequence(Message.from_payload(links[ids.leader].payload)) == 0
+    assert jo_id not in links  # Jo left: no link for her
+
+
+async def test_a_one_hour_late_window_says_an_hour_not_1_hours(db: Database) -> None:
+    ids = await seed(db)
+    cancel_at = START - timedelta(minutes=30)
+    async with db.transaction() as s:
+        programme = await s.get(Programme, ids.programme)
+        booking, sam = await s.get(Booking, ids.booking), await s.get(Person, ids.leader)
+        assert programme is not None and booking is not None and sam is not None
+        programme.late_cancel_hours = 1
+        await s.refresh(booking, ["seats"])
+        booking.status, booking.cancelled_at, booking.sequence = "late_cancelled", cancel_at, 1
+        booking.seats[0].status, booking.seats[0].cancelled_at = "late_cancelled", cancel_at
+        mine = await announce(db=s, booking=booking, event="cancelled", now=cancel_at, actor=sam)
+    (row,) = await rows(db)
+    to_coach = Message.from_payload(row.payload)
+    assert mine is not None and "less than an hour before the start" in mine.text
+    assert "less than an hour before the start" in to_coach.text
+    assert "1 hours" not in mine.text + to_coach.text
+
+
+def test_reminder_words_say_1_minute_and_1_hour_in_the_singular() -> None:
+    copy = copy_for("en")
+
+    def words(minutes: float) -> str:
+        return when_words(copy, starts_at=START, now=START - timedelta(minutes=minutes), zone="UTC")
+
+    assert words(1) == "in 1 minute"
+    assert words(0.2) == "in 1 minute"
+    assert words(2) == "in 2 minutes"
+    assert words(60) == "in 1 hour"
+    assert words(120) == "in 2 hours"
