@@ -6,7 +6,7 @@ from typing import Literal
 
 from bot.booking import service
 from bot.booking.allowance import sessions_left
-from bot.booking.availability import slots_for
+from bot.booking.availability import is_open, slots_for
 from bot.booking.errors import (
     BookingError,
     LeaderBusy,
@@ -68,7 +68,10 @@ async def book(turn: Turn) -> list[Message]:
     if groups:
         replies.append(
             Message(
-                text=turn.copy("booking.groups_open", count=len(groups)),
+                text=turn.copy(
+                    "booking.groups_open_one" if len(groups) == 1 else "booking.groups_open",
+                    count=len(groups),
+                ),
                 buttons=(Button(label=turn.copy("booking.see_groups"), action_id="book.groups"),),
             )
         )
@@ -104,7 +107,7 @@ async def days_message(
     shown = days[page * DAYS_PER_PAGE : (page + 1) * DAYS_PER_PAGE]
     options = tuple(
         Option(
-            label=copy("booking.day_option", day=day_label(day), count=len(day_slots)),
+            label=_day_option(turn, day_label(day), len(day_slots)),
             value=pick.encode(day.isoformat(), "0"),
         )
         for day, day_slots in shown
@@ -125,6 +128,11 @@ async def days_message(
         ),
         buttons=tuple(buttons),
     )
+
+
+def _day_option(turn: Turn, day: str, count: int) -> str:
+    key = "booking.day_option_one" if count == 1 else "booking.day_option"
+    return turn.copy(key, day=day, count=count)
 
 
 def _days_button(turn: Turn, pick: Pick, page: int, key: str) -> Button:
@@ -226,6 +234,20 @@ async def pick_slot(turn: Turn) -> list[Message]:
     for person in (leader, coach):
         if not is_valid_zone(person.timezone):
             return [refusal(turn, ZoneMissing(name=person.name))]
+    still_open = await is_open(
+        db=turn.db,
+        coach=coach,
+        leader=leader,
+        programme=engagement.programme,
+        slot=slot,
+        now=turn.interaction.now,
+        ignore_booking_id=pick.move_id,
+    )
+    if not still_open:
+        gone = SlotUnavailable()
+        shown_day = local(slot.starts_at, leader.timezone).date().isoformat()
+        note = copy(gone.key, **gone.values)
+        return [await slots_message(turn, engagement, pick, shown_day, 0, note=note)]
     minutes = int(slot.length.total_seconds() // 60)
     facts = [
         Fact(label=copy("booking.when"), value=show(slot.starts_at, leader.timezone)),
@@ -291,6 +313,9 @@ async def confirm(turn: Turn) -> list[Message]:
             moving = await turn.db.get(Booking, pick.move_id)
             if moving is None:
                 return [Message(text=copy("common.expired_button"), buttons=menu(turn))]
+            if moving.starts_at == slot.starts_at and moving.status == "confirmed":
+                same = copy("booking.already_then", when=show(slot.starts_at, who.timezone))
+                return [Message(text=same, buttons=menu(turn))]
             outcome = await service.reschedule(
                 db=turn.db, booking=moving, by=who, slot=slot, now=now
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.booking import service
 from bot.booking.allowance import is_late
 from bot.booking.errors import BookingError, TooLateToMove
@@ -12,7 +14,7 @@ from bot.flows.picks import Pick
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.timefmt import show
 from bot.ui import Button, Message
-from storage.models import Booking, Person, Programme
+from storage.models import Booking, BookingSeat, Person, Programme
 
 MAX_SESSIONS_SHOWN = 10
 
@@ -75,6 +77,21 @@ def _row(turn: Turn, up: Upcoming) -> Message:
     return Message(text=text, buttons=tuple(buttons))
 
 
+async def _takes_part(turn: Turn, booking: Booking) -> bool:
+    """True when the person is the booking's coach or holds a live seat in it."""
+    who = turn.interaction.who
+    if booking.coach_id == who.id:
+        return True
+    seat = await turn.db.scalar(
+        select(BookingSeat.id).where(
+            BookingSeat.booking_id == booking.id,
+            BookingSeat.leader_id == who.id,
+            BookingSeat.status == "confirmed",
+        )
+    )
+    return seat is not None
+
+
 async def _booking(turn: Turn) -> Booking | None:
     value = turn.interaction.value
     return await turn.db.get(Booking, int(value)) if value.isdigit() else None
@@ -85,9 +102,13 @@ async def cancel(turn: Turn) -> list[Message]:
     """Ask before cancelling; say first when the cancel will count as a used session."""
     copy, who, now = turn.copy, turn.interaction.who, turn.interaction.now
     booking = await _booking(turn)
-    if booking is None or booking.status != "confirmed" or booking.ends_at <= now:
+    if booking is None or not await _takes_part(turn, booking):
+        return [Message(text=copy("booking_errors.not_yours"), buttons=menu(turn))]
+    if booking.status != "confirmed" or booking.ends_at <= now:
         return [Message(text=copy("booking_errors.not_live"), buttons=menu(turn))]
-    text = copy("booking.cancel_confirm", when=show(booking.starts_at, who.timezone))
+    leaving = booking.kind == "group" and booking.coach_id != who.id
+    key = "booking.leave_confirm" if leaving else "booking.cancel_confirm"
+    text = copy(key, when=show(booking.starts_at, who.timezone))
     programme = await turn.db.get(Programme, booking.programme_id) if booking.programme_id else None
     leader_session = not is_coach(turn) and booking.kind == "session"
     if (
@@ -101,7 +122,7 @@ async def cancel(turn: Turn) -> list[Message]:
             text=text,
             buttons=(
                 Button(
-                    label=copy("booking.cancel_yes"),
+                    label=copy("booking.leave_yes" if leaving else "booking.cancel_yes"),
                     action_id="session.cancel_confirm",
                     value=str(booking.id),
                     style="danger",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.booking.errors import BookingError, NotEnrolled
+from bot.booking.errors import AlreadyYourCoach, BookingError, NotEnrolled
 from bot.booking.matching import Match, choose_coach, top_matches
 from bot.booking.service import upcoming
 from bot.flows.basics import menu
@@ -27,7 +27,8 @@ async def offer(turn: Turn, engagement: Engagement, *, rematch: bool) -> list[Me
         return [Message(text=copy("booking.match_none"), buttons=menu(turn))]
     if rematch and engagement.coach is not None:
         count = await _sessions_with(turn, engagement.coach.id)
-        intro = copy("booking.rematch_intro", coach=engagement.coach.name, count=count)
+        key = "booking.rematch_intro" if count else "booking.rematch_intro_none"
+        intro = copy(key, coach=engagement.coach.name, count=count)
     else:
         intro = copy("booking.match_intro", programme=engagement.programme.name)
     return [Message(text=intro), *(_card(turn, match) for match in matches)]
@@ -156,4 +157,6 @@ async def chemistry(turn: Turn) -> list[Message]:
     if isinstance(found, Message):
         return [found]
     engagement, coach = found
+    if engagement.coach_id == coach.id:
+        return [refusal(turn, AlreadyYourCoach(coach=coach.name))]
     return [await days_message(turn, engagement, Pick("chemistry", coach.id))]

@@ -10,7 +10,15 @@ from bot.conversation import respond
 from bot.interaction import Interaction
 from bot.ui import Message
 from storage.db import Database
-from storage.models import Booking, BookingSeat, CoachBusy, Engagement, OutboxMessage, Person
+from storage.models import (
+    Booking,
+    BookingSeat,
+    CoachBusy,
+    CoachProfile,
+    Engagement,
+    OutboxMessage,
+    Person,
+)
 from tests.factories import T0, make_world
 
 LEADER, COACH = "leader@example.com", "coach@example.com"
@@ -288,3 +296,95 @@ async def test_stale_confirm_in_the_past_and_no_sessions_left_change_nothing(
     [again] = await turn(db, LEADER, **button(confirm, "Confirm"))
     assert "used every session" in again.text
     assert await count(db, Booking) == 1
+
+
+async def test_someone_elses_booking_is_refused_before_its_time_is_shown(db: Database) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+        other = Person(
+            organisation_id=w.org.id,
+            email="other@example.com",
+            name="Kim Park",
+            role="leader",
+            timezone="Europe/London",
+            created_at=T0,
+            updated_at=T0,
+        )
+        s.add(other)
+    await book_first_slot(db)
+    async with db.reading() as s:
+        booking = await s.scalar(select(Booking))
+        assert booking is not None
+    [refused] = await turn(
+        db, "other@example.com", action_id="session.cancel", value=str(booking.id)
+    )
+    assert "isn't yours" in refused.text and "Dec" not in refused.text
+
+
+async def test_moving_to_the_same_time_changes_nothing(db: Database) -> None:
+    async with db.transaction() as s:
+        await make_world(s)
+    await book_first_slot(db)
+    _header, row = await turn(db, LEADER, text="sessions")
+    [days] = await turn(db, LEADER, **button(row, "Move"))
+    [times] = await turn(db, LEADER, **option(days, "Tue 1 Dec (5 times)"))
+    [confirm] = await turn(db, LEADER, **button(times, "03:00–04:00 EST"))
+    [same] = await turn(db, LEADER, **button(confirm, "Confirm"))
+    assert same.text.startswith("Your session is already at Tue 1 Dec 2026, 03:00 EST")
+    async with db.reading() as s:
+        booking = await s.scalar(select(Booking))
+        assert booking is not None and booking.sequence == 0
+
+
+async def test_a_rematch_tells_the_leader_their_old_sessions_are_cancelled(db: Database) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+        new = Person(
+            organisation_id=w.org.id,
+            email="new@example.com",
+            name="Bo Chen",
+            role="coach",
+            timezone="America/New_York",
+            created_at=T0,
+            updated_at=T0,
+        )
+        s.add(new)
+        await s.flush()
+        s.add(
+            CoachProfile(
+                person_id=new.id,
+                accreditation_body="ICF",
+                accreditation_level="MCC",
+                modalities=["leadership"],
+                languages=["en"],
+            )
+        )
+    await book_first_slot(db)
+    intro, card = await turn(db, LEADER, text="rematch")
+    assert "(1)" in intro.text and card.title == "Bo Chen"
+    [chemistry_days] = await turn(db, LEADER, action_id="match.chemistry", value=str(w.coach.id))
+    assert "Ana Ruiz is already your coach" in chemistry_days.text
+    [ask] = await turn(db, LEADER, **button(card, "Choose Bo"))
+    [_days] = await turn(db, LEADER, **button(ask, "Yes, Bo Chen"))
+    async with db.reading() as s:
+        rows = (
+            await s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == w.leader.id))
+        ).all()
+    cancels = [
+        m
+        for m in (Message.from_payload(r.payload) for r in rows)
+        if any("METHOD:CANCEL" in a.content for a in m.attachments)
+    ]
+    assert len(cancels) == 1
+
+
+async def test_a_hand_made_time_outside_availability_gets_fresh_times_not_a_confirm(
+    db: Database,
+) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+    value = f"session|{w.coach.id}||20261201T1700Z"  # 18:00 Madrid: outside 09:00-12:00
+    [fresh] = await turn(db, LEADER, action_id="book.slot", value=value)
+    assert fresh.text.startswith("That time isn't open any more")
+    assert "03:00–04:00 EST" in [b.label for b in fresh.buttons]
+    assert not any(b.action_id == "book.confirm" for b in fresh.buttons)
