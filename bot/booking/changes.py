@@ -27,7 +27,7 @@ from bot.booking.model import CHEMISTRY_MINUTES, Slot
 from bot.booking.notices import Event
 from bot.timefmt import is_valid_zone
 from bot.ui import Message
-from storage.models import Booking, BookingSeat, Person, Programme
+from storage.models import Booking, BookingSeat, CoachProfile, Person, Programme
 
 CONFIRMED = "confirmed"
 LIVE_ENGAGEMENT = ("active", "paused")
@@ -151,7 +151,10 @@ async def check_slot(
         ignore_booking_id=ignore_booking_id,
     )
     if not is_free:
-        if await coach_taken(db, coach.id, slot, ignore_booking_id):
+        profile = await db.get(CoachProfile, coach.id)
+        gap = timedelta(minutes=profile.buffer_minutes if profile else 0)
+        near = Slot(slot.starts_at - gap, slot.ends_at + gap)  # a booking inside the buffer
+        if await coach_taken(db, coach.id, near, ignore_booking_id):
             raise SlotTaken()
         raise SlotUnavailable()
 

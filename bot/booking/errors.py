@@ -91,6 +91,12 @@ class TooLateToMove(BookingError):
     key = "booking_errors.too_late_to_move"
 
 
+class AlreadyJoined(BookingError):
+    """The leader already holds a place in this group session."""
+
+    key = "booking_errors.already_joined"
+
+
 class GroupFull(BookingError):
     """Every seat of the group session is taken."""
 
@@ -101,6 +107,12 @@ class NotInCohort(BookingError):
     """The group session is for another cohort or programme."""
 
     key = "booking_errors.not_in_cohort"
+
+
+class NotYourCoach(BookingError):
+    """Sessions are booked with the leader's own coach (values: coach)."""
+
+    key = "booking_errors.not_your_coach"
 
 
 class AlreadyYourCoach(BookingError):

@@ -38,6 +38,7 @@ from bot.booking.errors import (
     NoSessionsLeft,
     NotEnrolled,
     NotLive,
+    NotYourCoach,
     NotYours,
     SlotInPast,
     TooLateToMove,
@@ -98,6 +99,8 @@ async def book(
         raise NoCoach()
     if kind == "chemistry" and coach.id == engagement.coach_id:
         raise AlreadyYourCoach(coach=coach.name)
+    if kind == "session" and coach.id != engagement.coach_id:
+        raise NotYourCoach(coach=coach.name)
     if not await _may_book_with(db, coach, leader, engagement, programme, kind):
         raise CoachNotOffered()
     if slot.starts_at <= now:

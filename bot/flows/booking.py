@@ -8,10 +8,12 @@ from bot.booking import service
 from bot.booking.allowance import sessions_left
 from bot.booking.availability import is_open, slots_for
 from bot.booking.errors import (
+    AlreadyYourCoach,
     BookingError,
     LeaderBusy,
     NoSessionsLeft,
     NotEnrolled,
+    NotYourCoach,
     SlotInPast,
     SlotTaken,
     SlotUnavailable,
@@ -196,6 +198,12 @@ async def _context(turn: Turn, extras: int) -> tuple[Engagement, Pick, list[str]
     if decoded is None:
         return BookingError()
     pick, rest = decoded
+    if pick.move_id is None and pick.kind == "session" and pick.coach_id != engagement.coach_id:
+        other = await turn.db.get(Person, pick.coach_id)
+        return NotYourCoach(coach=other.name if other else "?")
+    if pick.kind == "chemistry" and pick.coach_id == engagement.coach_id:
+        own = engagement.coach
+        return AlreadyYourCoach(coach=own.name if own else "?")
     return engagement, pick, rest
 
 

@@ -31,6 +31,7 @@ def test_every_refusal_has_copy_naming_only_values_it_is_given() -> None:
         errors.TooLateToMove.key: {"hours"},
         errors.ChemistryDone.key: {"coach"},
         errors.AlreadyYourCoach.key: {"coach"},
+        errors.NotYourCoach.key: {"coach"},
         errors.BadAway("too_long").key: {"days"},
     }
     for key in keys:
