@@ -20,6 +20,7 @@ from bot.booking.changes import (
     publish,
 )
 from bot.booking.errors import (
+    AlreadyJoined,
     BookingError,
     GroupFull,
     LeaderBusy,
@@ -108,6 +109,15 @@ async def join_group(
     ):
         raise NotInCohort()
     slot = Slot(booking.starts_at, booking.ends_at)
+    joined = await db.scalar(
+        select(BookingSeat.id).where(
+            BookingSeat.booking_id == booking.id,
+            BookingSeat.leader_id == leader.id,
+            BookingSeat.status == CONFIRMED,
+        )
+    )
+    if joined is not None:
+        raise AlreadyJoined()
     if await leader_busy(db, leader.id, slot):
         raise LeaderBusy()
     async with overlap_guard(db):

@@ -17,6 +17,7 @@ from bot.booking.errors import (
     SlotTaken,
     ZoneMissing,
 )
+from bot.booking.notices import announce
 from bot.flows.basics import menu
 from bot.flows.booking import refusal
 from bot.flows.group_form import TITLE_MAX, GroupDraft, check_group, coached_programmes
@@ -262,7 +263,10 @@ async def group_create(turn: Turn) -> list[Message]:
     if away_block is not None:
         start, end = (show(t, who.timezone) for t in away_block)
         text += "\n\n" + copy("coach.group_in_away", start=start, end=end)
-    return [Message(text=text, buttons=menu(turn))]
+    # The coach's own invite (none when their calendar is connected: the event is made there).
+    own = await announce(db=turn.db, booking=booking, event="booked", now=now, actor=who)
+    files = own.attachments if own is not None else ()
+    return [Message(text=text, buttons=menu(turn), attachments=files)]
 
 
 def _group_refusal(err: BookingError) -> str:

@@ -27,7 +27,7 @@ async def offer(turn: Turn, engagement: Engagement, *, rematch: bool) -> list[Me
         return [Message(text=copy("booking.match_none"), buttons=menu(turn))]
     if rematch and engagement.coach is not None:
         count = await _sessions_with(turn, engagement.coach.id)
-        key = "booking.rematch_intro" if count else "booking.rematch_intro_none"
+        key = "booking.rematch_intro" + {0: "_none", 1: "_one"}.get(count, "")
         intro = copy(key, coach=engagement.coach.name, count=count)
     else:
         intro = copy("booking.match_intro", programme=engagement.programme.name)
@@ -102,7 +102,8 @@ async def choose(turn: Turn) -> list[Message]:
     if engagement.coach is not None:
         count = await _sessions_with(turn, engagement.coach.id)
         if count:
-            text += "\n" + copy("booking.choose_cancels", count=count, old=engagement.coach.name)
+            key = "booking.choose_cancels_one" if count == 1 else "booking.choose_cancels"
+            text += "\n" + copy(key, count=count, old=engagement.coach.name)
     return [
         Message(
             text=text,

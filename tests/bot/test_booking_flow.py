@@ -264,6 +264,8 @@ async def test_a_coach_offers_a_group_session_and_a_leader_joins(db: Database) -
         f_capacity="8",
     )
     assert "Thu 3 Dec 2026, 15:00 CET" in made.text
+    [invite] = made.attachments  # the coach's own calendar invite
+    assert invite.filename == "group-session.ics" and "TZID=Europe/Madrid" in invite.content
     _days, groups = await turn(db, LEADER, text="book")
     [offer] = await turn(db, LEADER, **button(groups, "See group sessions"))
     assert "Leading through change" in offer.text
@@ -361,7 +363,8 @@ async def test_a_rematch_tells_the_leader_their_old_sessions_are_cancelled(db: D
         )
     await book_first_slot(db)
     intro, card = await turn(db, LEADER, text="rematch")
-    assert "(1)" in intro.text and card.title == "Bo Chen"
+    assert "your upcoming session with Ana Ruiz is cancelled" in intro.text
+    assert card.title == "Bo Chen"
     [chemistry_days] = await turn(db, LEADER, action_id="match.chemistry", value=str(w.coach.id))
     assert "Ana Ruiz is already your coach" in chemistry_days.text
     [ask] = await turn(db, LEADER, **button(card, "Choose Bo"))
@@ -388,3 +391,26 @@ async def test_a_hand_made_time_outside_availability_gets_fresh_times_not_a_conf
     assert fresh.text.startswith("That time isn't open any more")
     assert "03:00–04:00 EST" in [b.label for b in fresh.buttons]
     assert not any(b.action_id == "book.confirm" for b in fresh.buttons)
+
+
+async def test_a_hand_made_button_for_another_coach_is_refused_at_the_first_step(
+    db: Database,
+) -> None:
+    async with db.transaction() as s:
+        w = await make_world(s)
+        other = Person(
+            organisation_id=w.org.id,
+            email="bo@example.com",
+            name="Bo Chen",
+            role="coach",
+            timezone="America/New_York",
+            created_at=T0,
+            updated_at=T0,
+        )
+        s.add(other)
+    [refused] = await turn(
+        db, LEADER, action_id="book.day", value=f"session|{other.id}||2026-12-01|0"
+    )
+    assert refused.text.startswith("Bo Chen isn't your coach") and refused.choices is None
+    [own] = await turn(db, LEADER, action_id="book.days", value=f"chemistry|{w.coach.id}||0")
+    assert "already your coach" in own.text

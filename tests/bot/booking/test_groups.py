@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from bot.booking.allowance import sessions_used
 from bot.booking.errors import (
+    AlreadyJoined,
     BookingError,
     GroupFull,
     LeaderBusy,
@@ -145,7 +146,7 @@ async def test_join_refusals(db: Database) -> None:
     open_gid = await _group(db, ids, starts_at=at(14).starts_at)
     await _join(db, open_gid, ids.engagements[0])
     before = await counts(db)
-    with pytest.raises(LeaderBusy):  # already in it
+    with pytest.raises(AlreadyJoined):  # already in it
         await _join(db, open_gid, ids.engagements[0])
     async with db.transaction() as s:
         await s.execute(

@@ -284,7 +284,7 @@ async def test_joining_a_group_tells_the_coach_who_and_how_full(db: Database) ->
     to_coach = Message.from_payload(row.payload)
     assert to_coach.title == "Someone joined your group session"
     assert "Jo Park joined your group session “Leading change”" in to_coach.text
-    assert "2 of 3 seats taken." in to_coach.text and not to_coach.attachments
+    assert "2 of 3 places taken." in to_coach.text and not to_coach.attachments
     assert mine is not None and again is not None and mine.text == again.text
     assert "Wed 2 Dec 2026, 01:00 AEDT" in mine.text and "Ana Ruiz" in mine.text
     cal = calendar_of(mine)
@@ -370,7 +370,8 @@ async def test_a_coach_moving_a_group_tells_each_leader_in_their_own_zone(db: Da
     assert "Group session" not in texts[jo_id] and "“Leading change” with Ana Ruiz" in texts[jo_id]
     assert mine is not None and mine.title == "Group session moved"
     assert (
-        "2 of 3 seats taken." in mine.text and "14:00 GMT to Tue 1 Dec 2026, 15:00 GMT" in mine.text
+        "2 of 3 places taken." in mine.text
+        and "14:00 GMT to Tue 1 Dec 2026, 15:00 GMT" in mine.text
     )
     attendees = [str(a) for a in calendar_of(mine).events[0]["ATTENDEE"]]
     assert attendees == [
@@ -394,7 +395,7 @@ async def test_a_new_group_session_is_confirmed_to_its_coach(db: Database) -> No
     assert mine is not None and mine.title == "Group session booked"
     assert mine.text == (
         "Your group session “Leading change” is set up for Tue 1 Dec 2026, 14:00 GMT "
-        "(60 minutes). 0 of 3 seats taken."
+        "(60 minutes). 0 of 3 places taken."
     )
 
 

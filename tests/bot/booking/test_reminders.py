@@ -311,7 +311,7 @@ async def test_group_session_reminds_the_coach_and_each_seat_taken_in_time(db: D
     to_coach = by_key[f"reminder:{ids.booking}:0:60:{ids.coach}"]
     assert to_coach.text == (
         "Reminder: your group session “Leading change” is in 1 hour, Tue 1 Dec 2026, "
-        "14:00 GMT. 2 of 4 seats taken."
+        "14:00 GMT. 2 of 4 places taken."
     )
 
 
