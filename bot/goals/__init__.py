@@ -1,0 +1,1 @@
+"""Goals on Goal Attainment Scaling: levels, check-ins and T-scores."""
