@@ -1,0 +1,1 @@
+"""Between-session nudges: reflection prompts and goal check-ins, scheduled as rows."""
