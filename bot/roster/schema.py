@@ -84,6 +84,10 @@ class ProgrammeIn(_Model):
     nudge_cadence_days: Annotated[int, _whole(1, 90)] = 7
     reflection_weekday: Weekday = 4
     reflection_time: ClockTime = time(16, 0)
+    checkin_weekday: Weekday = 0
+    checkin_time: ClockTime = time(9, 0)
+    max_nudges_per_week: Annotated[int, _whole(1, 14)] = 3
+    nudge_grace_hours: Annotated[int, _whole(0, 72)] = 12
     late_cancel_hours: Annotated[int, _whole(0, 336)] = 24
     booking_horizon_days: Annotated[int, _whole(1, 90)] = 28
     reminders: Durations = Field(default_factory=lambda: [1440, 60])

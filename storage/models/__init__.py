@@ -3,6 +3,7 @@
 from storage.models.audit import AuditEntry
 from storage.models.base import Base
 from storage.models.messaging import DeliveryHold, InboundEvent, OutboxMessage
+from storage.models.nudging import NudgePlan, NudgeSettings
 from storage.models.organisation import Organisation, SlackWorkspace, TeamsTenant
 from storage.models.people import AvailabilityWindow, CoachProfile, Person, PlatformIdentity
 from storage.models.privacy import Erasure
@@ -26,6 +27,8 @@ __all__ = [
     "Handoff",
     "InboundEvent",
     "Nudge",
+    "NudgePlan",
+    "NudgeSettings",
     "Organisation",
     "OutboxMessage",
     "Person",

@@ -25,6 +25,9 @@ class Programme(Timestamped, Base):
         CheckConstraint("nudge_cadence_days > 0", name="cadence_positive"),
         CheckConstraint("reflection_weekday BETWEEN 0 AND 6", name="reflection_weekday_range"),
         CheckConstraint("booking_horizon_days BETWEEN 1 AND 90", name="horizon_range"),
+        CheckConstraint("checkin_weekday BETWEEN 0 AND 6", name="checkin_weekday_range"),
+        CheckConstraint("max_nudges_per_week BETWEEN 1 AND 14", name="nudge_cap_range"),
+        CheckConstraint("nudge_grace_hours BETWEEN 0 AND 72", name="nudge_grace_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +42,10 @@ class Programme(Timestamped, Base):
     nudge_cadence_days: Mapped[int] = mapped_column(default=7)
     reflection_weekday: Mapped[int] = mapped_column(default=4)
     reflection_time: Mapped[time] = mapped_column(Time(), default=time(16, 0))
+    checkin_weekday: Mapped[int] = mapped_column(default=0)
+    checkin_time: Mapped[time] = mapped_column(Time(), default=time(9, 0))
+    max_nudges_per_week: Mapped[int] = mapped_column(default=3)
+    nudge_grace_hours: Mapped[int] = mapped_column(default=12)
     late_cancel_hours: Mapped[int] = mapped_column(default=24)
     reminder_offsets_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     brief_offset_minutes: Mapped[int] = mapped_column(default=1440)

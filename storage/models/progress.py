@@ -103,6 +103,7 @@ class Nudge(Timestamped, Base):
     prompt_id: Mapped[str | None] = mapped_column(String(64), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     skip_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
