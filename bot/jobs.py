@@ -13,6 +13,9 @@ from bot.booking.reminder_times import reminder_instants
 from bot.booking.reminders import remind_due
 from bot.dispatcher import Dispatcher
 from bot.flows.welcome import welcome_due
+from bot.nudges.nonresponders import reminder_instants as nudge_reminder_instants
+from bot.nudges.plans import ensure_plans
+from bot.nudges.sweep import SweepResult, due_instants, nudge_due, remind_nonresponders
 from bot.ports import CalendarPort
 from storage.db import Database
 
@@ -68,6 +71,33 @@ async def calendar_sweep(ctx: JobContext, now: datetime) -> str:
     return f"{count} calendars synced"
 
 
+async def nudges_sweep(ctx: JobContext, now: datetime) -> str:
+    """Plan new leaders' nudges, send or skip the due ones in batches, remind non-responders."""
+    async with ctx.database.transaction() as db:
+        planned = await ensure_plans(db=db, now=now)
+    total = SweepResult()
+    while True:
+        async with ctx.database.transaction() as db:
+            batch = await nudge_due(db=db, now=now)
+        total.add(batch)
+        if batch.claimed < 500:
+            break
+    async with ctx.database.transaction() as db:
+        reminded = await remind_nonresponders(db=db, now=now)
+    return (
+        f"{total.sent} nudges sent, {total.skipped} skipped, {total.deferred} deferred, "
+        f"{reminded} reminded, {planned} planned"
+    )
+
+
+async def nudge_times(ctx: JobContext, start: datetime, end: datetime) -> list[datetime]:
+    """The instants in (start, end] when a nudge or a nudge reminder falls due."""
+    async with ctx.database.reading() as db:
+        plans = await due_instants(db=db, start=start, end=end)
+        reminders = await nudge_reminder_instants(db=db, start=start, end=end)
+    return sorted({*plans, *reminders})
+
+
 async def outbox_sweep(ctx: JobContext, now: datetime) -> str:
     """Deliver every due outbox row: the safety net behind the edges' wake-ups."""
     report = await ctx.dispatcher.dispatch_due(now=now)
@@ -85,6 +115,13 @@ JOBS: tuple[Job, ...] = (
         due=reminder_times,
     ),
     Job("calendar", calendar_sweep, timedelta(minutes=10), "read coaches' calendar busy time"),
+    Job(
+        "nudges",
+        nudges_sweep,
+        timedelta(minutes=5),
+        "send weekly reflection and check-in nudges",
+        due=nudge_times,
+    ),
     Job("outbox", outbox_sweep, timedelta(seconds=15), "deliver due outbox messages"),
 )
 

@@ -1,0 +1,152 @@
+"""What the sweep needs to know about a batch of leaders, loaded in a few queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.nudges.plans import CHUNK, active_engagements
+from bot.nudges.schedule import period_of
+from bot.outbox import PLATFORM_PREFERENCE, bucket_for, route
+from storage.models import (
+    BookingSeat,
+    Engagement,
+    Goal,
+    Nudge,
+    NudgeSettings,
+    OutboxMessage,
+    Person,
+    PlatformIdentity,
+    Programme,
+)
+
+CAPPED_KINDS = ("nudge", "nudge_reminder")
+"""Outbox kinds that count towards a leader's weekly cap."""
+HISTORY = timedelta(weeks=9)
+
+
+@dataclass
+class Batch:
+    """People, settings, engagements, goals, sessions and recent messages of some leaders."""
+
+    people: dict[int, Person] = field(default_factory=dict)
+    settings: dict[int, NudgeSettings] = field(default_factory=dict)
+    engagements: dict[int, tuple[Engagement, Programme]] = field(default_factory=dict)
+    goal_themes: dict[int, set[str]] = field(default_factory=dict)
+    sessions: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    last_session_end: dict[int, datetime] = field(default_factory=dict)
+    capped_sent: dict[int, list[datetime]] = field(default_factory=dict)
+    history: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
+    routes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    unanswered: set[tuple[int, str]] = field(default_factory=set)
+
+    async def route(self, db: AsyncSession, person: Person) -> tuple[str, str]:
+        """(channel, bucket) of the person: their chat identity, else their organisation's."""
+        if person.id not in self.routes:
+            key = -person.organisation_id  # people without an identity share their org's route
+            if key not in self.routes:
+                self.routes[key] = await route(db=db, person=person)
+            return self.routes[key]
+        return self.routes[person.id]
+
+
+def _chunks(ids: Sequence[int]) -> list[list[int]]:
+    return [list(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]
+
+
+async def load_batch(db: AsyncSession, person_ids: Sequence[int], now: datetime) -> Batch:
+    """Everything the sweep reads about `person_ids` at `now`."""
+    batch = Batch()
+    ids = sorted(set(person_ids))
+    batch.engagements = await active_engagements(db, ids)
+    for chunk in _chunks(ids):
+        identities: dict[int, dict[str, PlatformIdentity]] = {}
+        for ident in await db.scalars(
+            select(PlatformIdentity).where(PlatformIdentity.person_id.in_(chunk))
+        ):
+            identities.setdefault(ident.person_id, {})[ident.platform] = ident
+        for person_id, by_platform in identities.items():
+            for platform in PLATFORM_PREFERENCE:
+                if platform in by_platform:
+                    tenant = by_platform[platform].tenant_key
+                    batch.routes[person_id] = (platform, bucket_for(platform, tenant))
+                    break
+        batch.people.update(
+            (p.id, p) for p in await db.scalars(select(Person).where(Person.id.in_(chunk)))
+        )
+        batch.settings.update(
+            (s.person_id, s)
+            for s in await db.scalars(
+                select(NudgeSettings).where(NudgeSettings.person_id.in_(chunk))
+            )
+        )
+        for leader_id, themes in await db.execute(
+            select(Goal.leader_id, Goal.themes).where(
+                Goal.leader_id.in_(chunk), Goal.status == "active"
+            )
+        ):
+            batch.goal_themes.setdefault(leader_id, set()).update(themes or [])
+        seats = await db.execute(
+            select(BookingSeat.leader_id, BookingSeat.starts_at, BookingSeat.ends_at).where(
+                BookingSeat.leader_id.in_(chunk),
+                BookingSeat.status == "confirmed",
+                BookingSeat.ends_at > now,
+                BookingSeat.starts_at <= now + timedelta(days=8),
+            )
+        )
+        for leader_id, starts_at, ends_at in seats:
+            batch.sessions.setdefault(leader_id, []).append((starts_at, ends_at))
+        ended = await db.execute(
+            select(BookingSeat.leader_id, func.max(BookingSeat.ends_at))
+            .where(
+                BookingSeat.leader_id.in_(chunk),
+                BookingSeat.status == "confirmed",
+                BookingSeat.ends_at <= now,
+            )
+            .group_by(BookingSeat.leader_id)
+        )
+        batch.last_session_end.update((lid, end) for lid, end in ended if end)
+        sent = await db.execute(
+            select(OutboxMessage.person_id, OutboxMessage.created_at).where(
+                OutboxMessage.person_id.in_(chunk),
+                OutboxMessage.kind.in_(CAPPED_KINDS),
+                OutboxMessage.created_at > now - timedelta(days=8),
+            )
+        )
+        for person_id, created_at in sent:
+            batch.capped_sent.setdefault(person_id, []).append(created_at)
+        history = await db.execute(
+            select(Nudge.person_id, Nudge.prompt_id, Nudge.sent_at, Nudge.due_at).where(
+                Nudge.person_id.in_(chunk),
+                Nudge.prompt_id.is_not(None),
+                Nudge.due_at > now - HISTORY,
+            )
+        )
+        open_rows = await db.execute(
+            select(Nudge.person_id, Nudge.kind)
+            .where(Nudge.person_id.in_(chunk), Nudge.status == "sent")
+            .distinct()
+        )
+        batch.unanswered.update((person_id, kind) for person_id, kind in open_rows)
+        for person_id, prompt_id, sent_at, due_at in history:
+            if prompt_id:
+                batch.history.setdefault(person_id, []).append((prompt_id, sent_at or due_at))
+    return batch
+
+
+def paused(settings: NudgeSettings | None, at: datetime) -> bool:
+    """True when the leader paused nudges indefinitely or until after `at`."""
+    if settings is None:
+        return False
+    if settings.paused_indefinitely:
+        return True
+    return settings.paused_until is not None and settings.paused_until > at
+
+
+def capped_this_period(batch: Batch, person_id: int, period: str, zone: str) -> int:
+    """Nudges and reminders already queued to the person in `period` (their local week)."""
+    return sum(period_of(at, zone) == period for at in batch.capped_sent.get(person_id, []))
