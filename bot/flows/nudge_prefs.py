@@ -1,0 +1,309 @@
+"""A leader's nudge preferences: `pause [DATE]`, `resume`, not this week, snooze, `nudges`."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.basics import echo, menu
+from bot.nudges import plans
+from bot.nudges.quiet import QuietHours
+from bot.nudges.schedule import period_of, wall_instant
+from bot.people import current_engagement
+from bot.routes import COMMAND_ACTION, ROUTES, Turn
+from bot.timefmt import is_valid_zone, local, show
+from bot.ui import Button, Fact, Form, FormField, Message, Option
+from storage.models import Nudge, NudgePlan, NudgeSettings, Person, Programme
+
+SNOOZE = timedelta(hours=3)
+SHARE_CHOICES = ("private", "coach")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
+KINDS = ("reflection", "checkin")
+
+
+async def settings_of(db: AsyncSession, person: Person) -> NudgeSettings | None:
+    """The person's nudge settings, or None when they never changed anything."""
+    return await db.get(NudgeSettings, person.id)
+
+
+async def settings_to_change(db: AsyncSession, person: Person, now: datetime) -> NudgeSettings:
+    """The person's nudge settings row, created with the defaults if missing (updated now)."""
+    settings = await settings_of(db, person)
+    if settings is None:
+        settings = NudgeSettings(person_id=person.id, updated_at=now)
+        db.add(settings)
+    settings.updated_at = now
+    return settings
+
+
+def leaders_only(turn: Turn, key: str = "prefs.leaders_only") -> Message | None:
+    """A polite refusal for anyone but a leader, else None."""
+    if turn.interaction.who.role == "leader":
+        return None
+    return Message(text=turn.copy(key), buttons=menu(turn))
+
+
+def _say(turn: Turn, key: str, **values: object) -> list[Message]:
+    return [Message(text=turn.copy(key, **values), buttons=menu(turn))]
+
+
+def _a_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+@ROUTES.command("pause")
+async def pause(turn: Turn) -> list[Message]:
+    """Pause nudges until the leader resumes, or until the start of a local date (<= 1 year)."""
+    refused = leaders_only(turn)
+    if refused:
+        return [refused]
+    who, now, arg = turn.interaction.who, turn.interaction.now, turn.args.strip()
+    if not arg:
+        settings = await settings_to_change(turn.db, who, now)
+        settings.paused_indefinitely, settings.paused_until = True, None
+        return _say(turn, "prefs.paused_indefinitely")
+    if not is_valid_zone(who.timezone):
+        return _say(turn, "prefs.zone_missing")
+    today = local(now, who.timezone).date()
+    example = (today + timedelta(days=14)).isoformat()
+    try:
+        day = date.fromisoformat(arg) if _DATE.match(arg) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return _say(turn, "prefs.pause_bad_date", text=echo(arg), example=example)
+    if day <= today:
+        return _say(turn, "prefs.pause_past", date=day.isoformat(), example=example)
+    limit = _a_year_after(today)
+    if day > limit:
+        return _say(turn, "prefs.pause_too_far", date=day.isoformat(), limit=limit.isoformat())
+    until = wall_instant(day, time(0), who.timezone)
+    settings = await settings_to_change(turn.db, who, now)
+    settings.paused_indefinitely, settings.paused_until = False, until
+    return _say(turn, "prefs.paused_until", when=show(until, who.timezone))
+
+
+@ROUTES.command("resume")
+async def resume(turn: Turn) -> list[Message]:
+    """Turn nudges back on."""
+    refused = leaders_only(turn)
+    if refused:
+        return [refused]
+    who, now = turn.interaction.who, turn.interaction.now
+    settings = await settings_of(turn.db, who)
+    paused = settings is not None and (
+        settings.paused_indefinitely
+        or (settings.paused_until is not None and settings.paused_until > now)
+    )
+    if settings is None or not paused:
+        return _say(turn, "prefs.not_paused")
+    settings.paused_indefinitely, settings.paused_until, settings.updated_at = False, None, now
+    return _say(turn, "prefs.resumed")
+
+
+async def _current_nudge(turn: Turn) -> tuple[Nudge, NudgePlan] | list[Message]:
+    """The leader's own nudge of this week named by the button, with its plan; or a refusal."""
+    refused = leaders_only(turn)
+    if refused:
+        return [refused]
+    who, value = turn.interaction.who, turn.interaction.value
+    nudge = await turn.db.get(Nudge, int(value)) if value.isdigit() else None
+    if nudge is None:
+        return _say(turn, "common.expired_button")
+    if nudge.person_id != who.id:
+        return _say(turn, "prefs.not_yours")
+    if not is_valid_zone(who.timezone):
+        return _say(turn, "prefs.zone_missing")
+    if nudge.period != period_of(turn.interaction.now, who.timezone):
+        return _say(turn, "prefs.nudge_gone")
+    if nudge.status == "answered":
+        return _say(turn, "prefs.already_answered")
+    plan = await turn.db.scalar(
+        select(NudgePlan).where(NudgePlan.person_id == who.id, NudgePlan.kind == nudge.kind)
+    )
+    if plan is None:
+        return _say(turn, "common.expired_button")
+    return nudge, plan
+
+
+@ROUTES.action("nudge.skip")
+async def skip(turn: Turn) -> list[Message]:
+    """Not this week: the plan skips the nudge's period and the nudge is not chased."""
+    found = await _current_nudge(turn)
+    if isinstance(found, list):
+        return found
+    nudge, plan = found
+    now = turn.interaction.now
+    plan.skip_period, plan.updated_at = nudge.period, now
+    if nudge.status in ("scheduled", "sent"):
+        nudge.status, nudge.skip_reason = "skipped", "leader: not this week"
+    return _say(turn, "prefs.skipped")
+
+
+@ROUTES.action("nudge.snooze")
+async def snooze(turn: Turn) -> list[Message]:
+    """Snooze for three hours."""
+    found = await _current_nudge(turn)
+    if isinstance(found, list):
+        return found
+    _nudge, plan = found
+    now, zone = turn.interaction.now, turn.interaction.who.timezone
+    plan.snoozed_until, plan.updated_at = now + SNOOZE, now
+    return _say(turn, "prefs.snoozed", when=show(now + SNOOZE, zone))
+
+
+async def _programme_of(turn: Turn) -> Programme | list[Message]:
+    refused = leaders_only(turn)
+    if refused:
+        return [refused]
+    engagement = await current_engagement(db=turn.db, leader=turn.interaction.who)
+    if engagement is None:
+        return _say(turn, "prefs.not_enrolled")
+    if not is_valid_zone(turn.interaction.who.timezone):
+        return _say(turn, "prefs.zone_missing")
+    return engagement.programme
+
+
+def _share_label(turn: Turn, share: str | None) -> str:
+    return turn.copy(f"prefs.share_{share}" if share in SHARE_CHOICES else "prefs.share_unset")
+
+
+def _summary(turn: Turn, settings: NudgeSettings | None, programme: Programme) -> list[Fact]:
+    copy, who, now = turn.copy, turn.interaction.who, turn.interaction.now
+    facts = []
+    for kind in KINDS:
+        day, at = plans.effective_time(kind=kind, settings=settings, programme=programme)
+        slot = copy("prefs.slot", day=copy(f"prefs.day_{day}"), time=f"{at:%H:%M}")
+        facts.append(Fact(label=copy(f"prefs.{kind}"), value=slot))
+    quiet_ok = settings is not None and settings.quiet_hours_ok
+    facts.append(
+        Fact(label=copy("prefs.quiet"), value=copy(f"prefs.quiet_{'yes' if quiet_ok else 'no'}"))
+    )
+    share = settings.share_default if settings is not None else None
+    facts.append(Fact(label=copy("prefs.share"), value=_share_label(turn, share)))
+    status = copy("prefs.status_on")
+    if settings is not None and settings.paused_indefinitely:
+        status = copy("prefs.status_paused")
+    elif settings is not None and settings.paused_until and settings.paused_until > now:
+        status = copy("prefs.status_paused_until", when=show(settings.paused_until, who.timezone))
+    facts.append(Fact(label=copy("prefs.status"), value=status))
+    return facts
+
+
+def _select(name: str, label: str, options: tuple[Option, ...], initial: str) -> FormField:
+    return FormField(name=name, label=label, kind="select", options=options, initial=initial)
+
+
+def _form(turn: Turn, settings: NudgeSettings | None, programme: Programme) -> Form:
+    copy, zone = turn.copy, turn.interaction.who.timezone
+    days = tuple(Option(label=copy(f"prefs.day_{d}"), value=str(d)) for d in range(7))
+    fields: list[FormField] = []
+    for kind in KINDS:
+        day, at = plans.effective_time(kind=kind, settings=settings, programme=programme)
+        fields.append(_select(f"{kind}_day", copy(f"prefs.field_{kind}_day"), days, str(day)))
+        label = copy(f"prefs.field_{kind}_time", zone=zone)
+        fields.append(
+            FormField(name=f"{kind}_time", label=label, kind="time", initial=f"{at:%H:%M}")
+        )
+    quiet = tuple(Option(label=copy(f"prefs.quiet_option_{v}"), value=v) for v in ("no", "yes"))
+    quiet_ok = settings is not None and settings.quiet_hours_ok
+    fields.append(_select("quiet", copy("prefs.field_quiet"), quiet, "yes" if quiet_ok else "no"))
+    shares = tuple(Option(label=copy(f"prefs.share_option_{c}"), value=c) for c in SHARE_CHOICES)
+    share = (settings.share_default if settings is not None else None) or "private"
+    fields.append(_select("share", copy("prefs.field_share"), shares, share))
+    return Form(
+        form_id="nudges.settings",
+        title=copy("prefs.form_title"),
+        submit_label=copy("prefs.form_submit"),
+        fields=tuple(fields),
+    )
+
+
+@ROUTES.command("nudges")
+async def nudges(turn: Turn) -> list[Message]:
+    """The leader's nudge days and times, quiet hours, sharing default and pause, to change."""
+    programme = await _programme_of(turn)
+    if isinstance(programme, list):
+        return programme
+    settings = await settings_of(turn.db, turn.interaction.who)
+    return [
+        Message(
+            title=turn.copy("prefs.title"),
+            text=turn.copy("prefs.intro", zone=turn.interaction.who.timezone),
+            facts=tuple(_summary(turn, settings, programme)),
+            form=_form(turn, settings, programme),
+        )
+    ]
+
+
+def parse_clock(text: str) -> time | None:
+    """A local wall time written HH:MM (or HH:MM:00), else None."""
+    found = _TIME.match(text.strip())
+    if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+        return None
+    return time(int(found[1]), int(found[2]))
+
+
+def _check(turn: Turn) -> tuple[dict[str, tuple[int, time]], bool, str, list[str]]:
+    """The form's (day, time) per kind, quiet hours allowed, sharing; and what is wrong."""
+    copy, values, zone = turn.copy, turn.interaction.form, turn.interaction.who.timezone
+    problems: list[str] = []
+    quiet = values.get("quiet", "")
+    if quiet not in ("yes", "no"):
+        problems.append(copy("prefs.bad_choice", field=copy("prefs.field_quiet")))
+    chosen: dict[str, tuple[int, time]] = {}
+    for kind in KINDS:
+        day_text, time_text = values.get(f"{kind}_day", ""), values.get(f"{kind}_time", "")
+        day = int(day_text) if day_text.isdigit() and int(day_text) <= 6 else None
+        clock = parse_clock(time_text)
+        if day is None:
+            problems.append(copy("prefs.bad_day", field=copy(f"prefs.field_{kind}_day")))
+        label = copy(f"prefs.field_{kind}_time", zone=zone)
+        if clock is None:
+            problems.append(copy("prefs.bad_time", field=label, value=echo(time_text)))
+        elif quiet == "no" and QuietHours().contains(clock):
+            problems.append(copy("prefs.in_quiet", field=label, value=f"{clock:%H:%M}"))
+        if day is not None and clock is not None:
+            chosen[kind] = (day, clock)
+    share = values.get("share", "")
+    if share not in SHARE_CHOICES:
+        problems.append(copy("prefs.bad_choice", field=copy("prefs.field_share")))
+    return chosen, quiet == "yes", share, problems
+
+
+@ROUTES.form("nudges.settings")
+async def save_settings(turn: Turn) -> list[Message]:
+    """Save the nudge settings from the form (all or nothing), then replan the nudges."""
+    programme = await _programme_of(turn)
+    if isinstance(programme, list):
+        return programme
+    copy, who, now = turn.copy, turn.interaction.who, turn.interaction.now
+    chosen, quiet_ok, share, problems = _check(turn)
+    again = Button(label=copy("prefs.again"), action_id=COMMAND_ACTION, value="nudges")
+    if problems:
+        return [Message(text="\n".join((copy("prefs.problems"), *problems)), buttons=(again,))]
+    settings = await settings_to_change(turn.db, who, now)
+    (r_day, r_time), (c_day, c_time) = chosen["reflection"], chosen["checkin"]
+    # Equal to the programme's: stored as None, so the leader keeps following the programme.
+    settings.reflection_weekday = None if r_day == programme.reflection_weekday else r_day
+    settings.reflection_time = None if r_time == programme.reflection_time else r_time
+    settings.checkin_weekday = None if c_day == programme.checkin_weekday else c_day
+    settings.checkin_time = None if c_time == programme.checkin_time else c_time
+    settings.quiet_hours_ok, settings.share_default = quiet_ok, share
+    await turn.db.flush()
+    await plans.replan(db=turn.db, person=who, now=now)
+    return [
+        Message(
+            title=copy("prefs.title"),
+            text=copy("prefs.saved"),
+            facts=tuple(_summary(turn, settings, programme)),
+            buttons=(again,),
+        )
+    ]
