@@ -24,6 +24,7 @@ from storage.models import (
     Goal,
     Handoff,
     Nudge,
+    NudgeSettings,
     OutboxMessage,
     Person,
     PlatformIdentity,
@@ -207,9 +208,27 @@ async def _contact(db: AsyncSession, p: Person) -> dict[str, Any]:
             for i in identities
         ],
         "nudges": [{"kind": n.kind, "period": n.period, "status": n.status} for n in nudges],
+        "nudge_settings": _nudge_settings(await db.get(NudgeSettings, p.id)),
         "messages_to_you": [
             {"sent_at": _iso(m.sent_at), "status": m.status, "message": m.payload} for m in messages
         ],
+    }
+
+
+def _nudge_settings(settings: NudgeSettings | None) -> dict[str, Any] | None:
+    if settings is None:
+        return None
+    return {
+        "reflection_weekday": settings.reflection_weekday,
+        "reflection_time": settings.reflection_time.isoformat()
+        if settings.reflection_time
+        else None,
+        "checkin_weekday": settings.checkin_weekday,
+        "checkin_time": settings.checkin_time.isoformat() if settings.checkin_time else None,
+        "share_default": settings.share_default,
+        "quiet_hours_ok": settings.quiet_hours_ok,
+        "paused_until": _iso(settings.paused_until),
+        "paused_indefinitely": settings.paused_indefinitely,
     }
 
 

@@ -21,6 +21,7 @@ COMMAND_WORDS = (
     "goals",
     "checkin",
     "reflect",
+    "nudges",
     "pause",
     "resume",
     "privacy",

@@ -1,5 +1,27 @@
 """Conversation flows; importing this package registers every handler on bot.routes.ROUTES."""
 
-from bot.flows import basics, booking, coach, manage, matching, overview
+from bot.flows import (
+    basics,
+    booking,
+    checkin,
+    coach,
+    goals,
+    manage,
+    matching,
+    nudge_prefs,
+    overview,
+    reflect,
+)
 
-__all__ = ["basics", "booking", "coach", "manage", "matching", "overview"]
+__all__ = [
+    "basics",
+    "booking",
+    "checkin",
+    "coach",
+    "goals",
+    "manage",
+    "matching",
+    "nudge_prefs",
+    "overview",
+    "reflect",
+]

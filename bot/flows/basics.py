@@ -8,10 +8,20 @@ from bot.people import current_engagement
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.ui import Button, Fact, Message
 
-LEADER_COMMANDS = ("book", "sessions", "rematch", "goals", "checkin", "reflect", "pause", "resume")
+LEADER_COMMANDS = (
+    "book",
+    "sessions",
+    "rematch",
+    "goals",
+    "checkin",
+    "reflect",
+    "nudges",
+    "pause",
+    "resume",
+)
 COACH_COMMANDS = ("sessions", "away", "group")
 # Words whose flows arrive in later issues; each issue removes its words when it registers them.
-NOT_READY = frozenset({"goals", "checkin", "reflect", "pause", "resume"})
+NOT_READY: frozenset[str] = frozenset()
 LEADER_MENU = ("book", "sessions", "goals", "checkin", "reflect", "privacy", "help")
 COACH_MENU = ("sessions", "away", "group", "privacy", "help")
 DEVELOPMENTAL_MIN_WORDS = 4
@@ -32,6 +42,12 @@ def menu(turn: Turn) -> tuple[Button, ...]:
         for w in words
         if w not in NOT_READY
     )
+
+
+def with_menu(turn: Turn, *first: Button) -> tuple[Button, ...]:
+    """`first`, then the main buttons that do not repeat one of them."""
+    taken = {(b.action_id, b.value) for b in first}
+    return first + tuple(b for b in menu(turn) if (b.action_id, b.value) not in taken)
 
 
 def first_name(turn: Turn) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.privacy import UnknownPerson, erase, export
 from storage.crypto import Keyring
 from storage.db import Database
-from storage.models import AuditEntry, Engagement, Goal, Person, Reflection
+from storage.models import AuditEntry, Engagement, Goal, NudgeSettings, Person, Reflection
 from tests.factories import T0, add_goal, make_world
 
 
@@ -73,3 +73,19 @@ async def test_export_names_things_and_includes_the_coach_profile(db: Database) 
     assert profile["availability"] == [{"day": "tue", "from": "09:00", "to": "12:00"}]
     assert profile["clients_ever"] == 1
     assert coach["people"][0]["profile"]["working_days"] == ["mon", "tue", "wed", "thu", "fri"]
+
+
+async def test_export_includes_the_leaders_nudge_settings(db: Database) -> None:
+    await _with_reflection(db)
+    async with db.transaction() as s:
+        leader = await s.scalar(select(Person).where(Person.email == "leader@example.com"))
+        assert leader is not None
+        s.add(
+            NudgeSettings(
+                person_id=leader.id, share_default="coach", quiet_hours_ok=True, updated_at=T0
+            )
+        )
+    async with db.reading() as s:
+        data = await export(db=s, email="leader@example.com", now=T0)
+    settings = data["people"][0]["nudge_settings"]
+    assert settings["share_default"] == "coach" and settings["quiet_hours_ok"] is True
