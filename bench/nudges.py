@@ -106,7 +106,7 @@ class TimedSender(MockChatSender):
 class Probe:
     """Counts SQL statements by verb and table, and times the sweep's steps (inclusive)."""
 
-    STEPS = ("load_batch", "record_nudge", "enqueue", "_ignore_previous", "route", "next_due")
+    STEPS = ("load_batch", "record_nudges", "enqueue_many", "_ignore_previous", "route", "next_due")
 
     def __init__(self, db: Database) -> None:
         self.statements: Counter[str] = Counter()
@@ -132,8 +132,8 @@ class Probe:
 
         for module, name in (
             (sweep_mod, "load_batch"),
-            (sweep_mod, "record_nudge"),
-            (sweep_mod, "enqueue"),
+            (sweep_mod, "record_nudges"),
+            (sweep_mod, "enqueue_many"),
             (sweep_mod, "_ignore_previous"),
             (outbox_mod, "route"),
             (plans_mod, "next_due"),

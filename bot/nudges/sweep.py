@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.nudges.answers import mark_answered, open_nudge
 from bot.nudges.context import Batch, capped_this_period, load_batch, paused
@@ -25,7 +28,7 @@ from bot.nudges.schedule import (
     period_of,
     should_ask_to_pause,
 )
-from bot.outbox import enqueue
+from bot.outbox import Outgoing, enqueue, enqueue_many
 from bot.timefmt import zone_info
 from storage.models import Nudge, NudgePlan, NudgeSettings, Person, Programme
 
@@ -82,37 +85,52 @@ def skip_reason(
     return None
 
 
-async def record_nudge(
-    db: AsyncSession,
-    *,
-    plan: NudgePlan,
-    period: str,
-    due_at: datetime,
-    now: datetime,
-    status: str,
-    prompt_id: str | None = None,
-    reason: str | None = None,
-) -> int | None:
-    """INSERT this period's Nudge unless one exists (the unique key); its id if inserted."""
+@dataclass
+class _Row:
+    """This period's Nudge of a claimed plan, to be inserted with the batch."""
+
+    plan: NudgePlan
+    person: Person
+    settings: NudgeSettings | None
+    programme: Programme
+    period: str
+    slot: datetime
+    status: str
+    reason: str | None = None
+    prompt_id: str | None = None
+    prompt_text: str | None = None
+    nudge_id: int | None = None
+
+
+async def record_nudges(db: AsyncSession, rows: list[_Row], now: datetime) -> None:
+    """INSERT the rows' Nudges in one statement unless they exist; sets the inserted ids."""
+    if not rows:
+        return
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Nudge)
-        .values(
-            person_id=plan.person_id,
-            kind=plan.kind,
-            period=period,
-            due_at=due_at,
-            status=status,
-            prompt_id=prompt_id,
-            sent_at=now if status == "sent" else None,
-            skip_reason=reason,
-            created_at=now,
-        )
+    table = cast(Table, Nudge.__table__)
+    stmt = (  # executemany with RETURNING: "insertmanyvalues", compiled once and cached
+        insert(table)
         .on_conflict_do_nothing(index_elements=["person_id", "kind", "period"])
-        .returning(Nudge.id)
+        .returning(table.c.id, table.c.person_id, table.c.kind, table.c.period)
     )
-    nudge_id: int | None = await db.scalar(stmt)
-    return nudge_id
+    params = [
+        {
+            "person_id": row.plan.person_id,
+            "kind": row.plan.kind,
+            "period": row.period,
+            "due_at": row.slot,
+            "status": row.status,
+            "prompt_id": row.prompt_id,
+            "sent_at": now if row.status == "sent" else None,
+            "skip_reason": row.reason,
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    found = await db.execute(stmt, params)
+    inserted = {(pid, kind, period): nid for nid, pid, kind, period in found}
+    for row in rows:  # matched by key: rows not returned existed already
+        row.nudge_id = inserted.get((row.plan.person_id, row.plan.kind, row.period))
 
 
 def pick_prompt(*, batch: Batch, person: Person, zone: str, now: datetime) -> tuple[str, str]:
@@ -136,20 +154,23 @@ def pick_prompt(*, batch: Batch, person: Person, zone: str, now: datetime) -> tu
     return prompt.id, prompt.text
 
 
-async def _ignore_previous(db: AsyncSession, plan: NudgePlan, nudge_id: int) -> int:
-    """Earlier unanswered nudges of the plan's kind become 'ignored'; returns how many."""
-    rows = await db.execute(
+async def _ignore_previous(db: AsyncSession, rows: list[_Row]) -> Counter[tuple[int, str]]:
+    """Earlier unanswered nudges of the rows' (person, kind) become 'ignored'; counts per key."""
+    if not rows:
+        return Counter()
+    found = await db.execute(
         update(Nudge)
         .where(
-            Nudge.person_id == plan.person_id,
-            Nudge.kind == plan.kind,
+            tuple_(Nudge.person_id, Nudge.kind).in_(
+                [(r.plan.person_id, r.plan.kind) for r in rows]
+            ),
             Nudge.status == "sent",
-            Nudge.id != nudge_id,
+            Nudge.id.not_in([r.nudge_id for r in rows]),
         )
         .values(status="ignored")
-        .returning(Nudge.id)
+        .returning(Nudge.person_id, Nudge.kind)
     )
-    return len(rows.all())
+    return Counter((person_id, kind) for person_id, kind in found)
 
 
 async def _ask_to_pause(db: AsyncSession, *, person: Person, batch: Batch, now: datetime) -> bool:
@@ -184,67 +205,20 @@ async def _ask_to_pause(db: AsyncSession, *, person: Person, batch: Batch, now: 
     return True
 
 
-async def _send(
-    db: AsyncSession,
-    *,
-    plan: NudgePlan,
-    person: Person,
-    batch: Batch,
-    period: str,
-    slot: datetime,
-    zone: str,
-    now: datetime,
-    result: SweepResult,
-) -> None:
-    prompt_id: str | None = None
-    prompt_text: str | None = None
-    if plan.kind == "reflection":
-        prompt_id, prompt_text = pick_prompt(batch=batch, person=person, zone=zone, now=now)
-    nudge_id = await record_nudge(
-        db, plan=plan, period=period, due_at=slot, now=now, status="sent", prompt_id=prompt_id
-    )
-    if nudge_id is None:
-        return  # this period's nudge exists already: never a second one
-    channel, bucket = await batch.route(db, person)
-    await enqueue(
-        db=db,
-        person=person,
-        channel=channel,
-        bucket=bucket,
-        message=nudge_message(person=person, kind=plan.kind, nudge_id=nudge_id, prompt=prompt_text),
-        now=now,
-        kind="nudge",
-        dedupe_key=f"nudge:{nudge_id}",
-    )
-    batch.capped_sent.setdefault(person.id, []).append(now)
-    if prompt_id is not None:
-        batch.history.setdefault(person.id, []).append((prompt_id, now))
-    result.sent += 1
-    plan.anchor_period = period
-    ignored = 0
-    if (person.id, plan.kind) in batch.unanswered:  # else there is nothing to mark ignored
-        ignored = await _ignore_previous(db, plan, nudge_id)
-    batch.unanswered.add((person.id, plan.kind))
-    if ignored:
-        plan.ignored_streak += ignored
-        plan.cadence_weeks = cadence_after(plan.ignored_streak)
-        settings = batch.settings.get(person.id)
-        asked = settings is not None and settings.asked_to_pause_at is not None
-        if should_ask_to_pause(plan.ignored_streak, asked):
-            result.asked_to_pause += await _ask_to_pause(db, person=person, batch=batch, now=now)
+def _set(plan: NudgePlan, **values: object) -> None:
+    """Change the claimed plan in memory only (no autoflush); `_write_plans` stores it."""
+    for key, value in values.items():
+        set_committed_value(plan, key, value)
 
 
-async def _process(
-    db: AsyncSession, *, plan: NudgePlan, batch: Batch, now: datetime, result: SweepResult
-) -> None:
-    """Send, skip or defer one claimed plan, then move its next due instant on."""
+def _decide(*, plan: NudgePlan, batch: Batch, now: datetime, result: SweepResult) -> _Row | None:
+    """Defer or advance the plan now, or return this period's Nudge to record (sent/skipped)."""
     person = batch.people.get(plan.person_id)
     found = batch.engagements.get(plan.person_id)
     settings = batch.settings.get(plan.person_id)
     if person is None or found is None or person.employment_status == "left":
-        plan.next_due_at = max(now, plan.next_due_at) + timedelta(days=7)
-        plan.updated_at = now
-        return
+        _set(plan, next_due_at=max(now, plan.next_due_at) + timedelta(days=7), updated_at=now)
+        return None
     engagement, programme = found
     zone = zone_of(person)
     slot = slot_of(plan=plan, person=person, settings=settings, programme=programme)
@@ -266,40 +240,121 @@ async def _process(
         later = defer_out_of_quiet(later, zone, QUIET, bool(settings and settings.quiet_hours_ok))
         if later > now:
             if later - slot < timedelta(days=6):  # still this period's nudge
-                plan.next_due_at = later
-                plan.updated_at = now
+                _set(plan, next_due_at=later, updated_at=now)
                 result.deferred += 1
-                return
+                return None
             reason = "snoozed"
-    if reason is None:
-        await _send(
-            db,
-            plan=plan,
-            person=person,
-            batch=batch,
-            period=period,
-            slot=slot,
-            zone=zone,
-            now=now,
-            result=result,
-        )
-    elif await record_nudge(
-        db, plan=plan, period=period, due_at=slot, now=now, status="skipped", reason=reason
-    ):
+    row = _Row(plan, person, settings, programme, period, slot, "sent", reason=reason)
+    if reason is not None:
+        row.status = "skipped"
+    elif plan.kind == "reflection":
+        row.prompt_id, row.prompt_text = pick_prompt(batch=batch, person=person, zone=zone, now=now)
+    return row
+
+
+def _finish(row: _Row, *, batch: Batch, ignored: int, now: datetime, result: SweepResult) -> bool:
+    """After the batch's inserts: count, streak and next due instant; True to ask to pause."""
+    plan, person = row.plan, row.person
+    ask = False
+    if row.status == "skipped" and row.nudge_id is not None:
         result.skipped += 1
-    plan.snoozed_until = None
-    plan.next_due_at = plan_due(
-        plan=plan,
-        person=person,
-        settings=settings,
-        programme=programme,
-        after=max(now, plan.next_due_at),
+    elif row.status == "sent" and row.nudge_id is not None:
+        result.sent += 1
+        batch.capped_sent.setdefault(person.id, []).append(now)
+        if row.prompt_id is not None:
+            batch.history.setdefault(person.id, []).append((row.prompt_id, now))
+        _set(plan, anchor_period=row.period)
+        batch.unanswered.add((person.id, plan.kind))
+        if ignored:
+            streak = plan.ignored_streak + ignored
+            _set(plan, ignored_streak=streak, cadence_weeks=cadence_after(streak))
+            asked = row.settings is not None and row.settings.asked_to_pause_at is not None
+            ask = should_ask_to_pause(streak, asked)
+    after = max(now, plan.next_due_at)
+    due = plan_due(
+        plan=plan, person=person, settings=row.settings, programme=row.programme, after=after
     )
-    plan.updated_at = now
+    _set(plan, snoozed_until=None, next_due_at=due, updated_at=now)
+    return ask
+
+
+async def _run_round(
+    db: AsyncSession, plans: list[NudgePlan], *, batch: Batch, now: datetime, result: SweepResult
+) -> list[Person]:
+    """Decide the plans, then write their nudges and messages per batch; whom to ask to pause."""
+    rows = [
+        row
+        for plan in plans
+        if (row := _decide(plan=plan, batch=batch, now=now, result=result)) is not None
+    ]
+    await record_nudges(db, rows, now)
+    sent = [row for row in rows if row.status == "sent" and row.nudge_id is not None]
+    outgoing: list[Outgoing] = []
+    for row in sent:
+        channel, bucket = await batch.route(db, row.person)
+        message = nudge_message(
+            person=row.person,
+            kind=row.plan.kind,
+            nudge_id=row.nudge_id or 0,
+            prompt=row.prompt_text,
+        )
+        outgoing.append(
+            Outgoing(
+                person=row.person,
+                message=message,
+                kind="nudge",
+                dedupe_key=f"nudge:{row.nudge_id}",
+                channel=channel,
+                bucket=bucket,
+            )
+        )
+    await enqueue_many(db=db, rows=outgoing, now=now)
+    # Only where an earlier nudge may be unanswered is there anything to mark ignored.
+    ignored = await _ignore_previous(
+        db, [row for row in sent if (row.person.id, row.plan.kind) in batch.unanswered]
+    )
+    asks: list[Person] = []
+    for row in rows:
+        key = (row.person.id, row.plan.kind)
+        if _finish(row, batch=batch, ignored=ignored[key], now=now, result=result):
+            asks.append(row.person)
+    return asks
+
+
+async def _write_plans(db: AsyncSession, plans: list[NudgePlan]) -> None:
+    """Store the claimed plans' new state in one executemany UPDATE."""
+    table = cast(Table, NudgePlan.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            next_due_at=bindparam("b_next_due_at"),
+            anchor_period=bindparam("b_anchor_period"),
+            cadence_weeks=bindparam("b_cadence_weeks"),
+            ignored_streak=bindparam("b_ignored_streak"),
+            snoozed_until=bindparam("b_snoozed_until"),
+            updated_at=bindparam("b_updated_at"),
+        )
+    )
+    await db.execute(
+        stmt,
+        [
+            {
+                "b_id": p.id,
+                "b_next_due_at": p.next_due_at,
+                "b_anchor_period": p.anchor_period,
+                "b_cadence_weeks": p.cadence_weeks,
+                "b_ignored_streak": p.ignored_streak,
+                "b_snoozed_until": p.snoozed_until,
+                "b_updated_at": p.updated_at,
+            }
+            for p in plans
+        ],
+    )
 
 
 async def nudge_due(*, db: AsyncSession, now: datetime, limit: int = 500) -> SweepResult:
-    """Claim up to `limit` due plans (FOR UPDATE SKIP LOCKED); process each in this transaction."""
+    """Claim up to `limit` due plans (FOR UPDATE SKIP LOCKED); process them in this transaction."""
     plans = list(
         await db.scalars(
             select(NudgePlan)
@@ -313,10 +368,23 @@ async def nudge_due(*, db: AsyncSession, now: datetime, limit: int = 500) -> Swe
     if not plans:
         return result
     batch = await load_batch(db, [p.person_id for p in plans], now)
-    # One lock order for every sweeper (person, kind): two batches never wait on each other.
+    # One lock order for every sweeper (person, kind). A leader's second plan in the batch goes
+    # in a second round, so that it sees the first one's nudge (weekly cap, prompt history).
+    rounds: list[list[NudgePlan]] = [[], []]
+    seen: set[int] = set()
     for plan in sorted(plans, key=lambda p: (p.person_id, p.kind)):
-        await _process(db, plan=plan, batch=batch, now=now, result=result)
-    await db.flush()
+        rounds[plan.person_id in seen].append(plan)
+        seen.add(plan.person_id)
+    asks: dict[int, Person] = {}
+    with db.no_autoflush:
+        for group in rounds:
+            for person in await _run_round(db, group, batch=batch, now=now, result=result):
+                asks[person.id] = person
+        for person_id in sorted(asks):
+            result.asked_to_pause += await _ask_to_pause(
+                db, person=asks[person_id], batch=batch, now=now
+            )
+        await _write_plans(db, plans)
     if result.sent or result.skipped:
         log.info(
             "nudges: %d sent, %d skipped, %d deferred", result.sent, result.skipped, result.deferred
