@@ -209,11 +209,7 @@ class Dispatcher:
             bucket = self._bucket(claim, pass_.at().timestamp())
             wait = 0.0
             if pass_.elapsed() < self.pass_budget:
-                wait = bucket.take(pass_.at().timestamp())
-                if 0 < wait <= self.max_wait and pass_.elapsed() + _secs(wait) < self.pass_budget:
-                    await marks.flush()
-                    await self._sleep(wait)
-                    wait = bucket.take(pass_.at().timestamp())
+                wait = await self._token(bucket, marks, pass_)
             if wait > 0 or pass_.elapsed() >= self.pass_budget:
                 await marks.flush()
                 await self._pace(claims[index:], bucket, pass_, wait)
@@ -228,6 +224,30 @@ class Dispatcher:
             marks.add(claim, result, pass_.at())
             if marks.due(pass_.at()):
                 await marks.flush()
+
+    async def _token(self, bucket: TokenBucket, marks: MarkBuffer, pass_: _Pass) -> float:
+        """Take a token, flushing marks and sleeping for it if it is due soon; 0.0 once taken.
+
+        The flush's write time counts toward the wait: the token is asked again after it and
+        only what is still missing is slept. A few naps at most, so a wake-up a hair early
+        takes another short nap instead of releasing the bucket's remaining claims.
+        """
+        wait = bucket.take(pass_.at().timestamp())
+        for _ in range(3):
+            if not 0 < wait <= self.max_wait or pass_.elapsed() + _secs(wait) >= self.pass_budget:
+                break
+            await marks.flush()
+            wait = bucket.take(pass_.at().timestamp())
+            if wait > 0:
+                due = pass_.at().timestamp() + wait
+                await self._sleep(wait)
+                # A late wake-up is credited, up to half an interval (so two sends stay about
+                # 1/2R apart at least): the token is taken as of when it came due, plus 1 us
+                # for the float resolution of epoch seconds.
+                now = pass_.at().timestamp()
+                late = 0.5 / bucket.rate.per_second
+                wait = bucket.take(max(min(now, due + 1e-6), now - late))
+        return wait
 
     async def _send(self, claim: Claim) -> SendResult:
         sender = self.senders[claim.delivery.channel]

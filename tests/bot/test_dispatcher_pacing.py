@@ -7,6 +7,7 @@ import math
 import random
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -234,3 +235,88 @@ async def test_wake_never_raises_into_the_edge(
     assert "outbox pass failed: RuntimeError" in caplog.text
     with pytest.raises(RuntimeError):
         await dispatcher.dispatch_due(now=T0)
+
+
+@pytest.mark.parametrize(
+    ("write", "naps"), [(0.1, [0.15, 0.15, 0.15]), (0.3, [])], ids=["short", "long"]
+)
+async def test_time_spent_writing_marks_counts_toward_the_token_wait(
+    db: Database, monkeypatch: pytest.MonkeyPatch, write: float, naps: list[float]
+) -> None:
+    ids = await queue(db, 4)
+    elapsed = [0.0]
+    slept: list[float] = []
+    mark_sent = store.mark_sent
+
+    async def slow_mark_sent(**kw: Any) -> bool:
+        elapsed[0] += write  # the flush before each nap takes `write` seconds of clock time
+        return await mark_sent(**kw)
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        elapsed[0] += seconds
+
+    monkeypatch.setattr(store, "mark_sent", slow_mark_sent)
+    dispatcher = Dispatcher(
+        database=db,
+        senders={"slack": FakeSender()},
+        clock=lambda: T0 + timedelta(seconds=elapsed[0]),
+        rates={"slack": Rate(per_second=4.0, burst=1)},
+        sleep=fake_sleep,
+    )
+    report = await dispatcher.dispatch_due(now=T0)
+    assert report.sent == 4
+    # Written + slept per message is 1/R (0.25 s) while writing is shorter than that; a longer
+    # write is never topped up with a nap.
+    assert slept == pytest.approx(naps)
+    step = max(write, 0.25)
+    table = await rows(db)
+    assert [table[i].sent_at for i in ids] == [T0 + timedelta(seconds=k * step) for k in range(4)]
+
+
+async def test_a_wake_up_a_hair_early_naps_again_instead_of_releasing(db: Database) -> None:
+    ids = await queue(db, 3)
+    elapsed = [0.0]
+    slept: list[float] = []
+
+    async def early_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        elapsed[0] += seconds - 0.000_01 if seconds > 0.001 else seconds
+
+    sender = FakeSender()
+    dispatcher = Dispatcher(
+        database=db,
+        senders={"slack": sender},
+        clock=lambda: T0 + timedelta(seconds=elapsed[0]),
+        rates={"slack": Rate(per_second=4.0, burst=1)},
+        sleep=early_sleep,
+    )
+    report = await dispatcher.dispatch_due(now=T0)
+    assert (report.sent, report.paced) == (3, 0) and sender.ids == ids
+    assert slept == pytest.approx([0.25, 0.000_01, 0.25, 0.000_01], abs=1e-6)
+
+
+async def test_a_late_wake_up_is_credited_up_to_half_an_interval(db: Database) -> None:
+    ids = await queue(db, 5)
+    elapsed = [0.0]
+    slept: list[float] = []
+
+    async def late_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        elapsed[0] += seconds + (0.01, 0.01, 0.2, 0.0)[len(slept) - 1]  # late 10, 10, 200, 0 ms
+
+    dispatcher = Dispatcher(
+        database=db,
+        senders={"slack": FakeSender()},
+        clock=lambda: T0 + timedelta(seconds=elapsed[0]),
+        rates={"slack": Rate(per_second=4.0, burst=1)},
+        sleep=late_sleep,
+    )
+    report = await dispatcher.dispatch_due(now=T0)
+    assert report.sent == 5
+    # The token is taken as of when it came due, so the next nap is 10 ms shorter and the pace
+    # stays R on average; of a 200 ms delay only half an interval (125 ms) is made up.
+    assert slept == pytest.approx([0.25, 0.24, 0.24, 0.125], abs=1e-5)
+    table = await rows(db)
+    sent = [(table[i].sent_at - T0).total_seconds() for i in ids]
+    assert sent == pytest.approx([0, 0.26, 0.51, 0.95, 1.075], abs=1e-5)
