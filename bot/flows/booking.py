@@ -19,6 +19,7 @@ from bot.booking.errors import (
     SlotUnavailable,
     ZoneMissing,
 )
+from bot.booking.model import Slot
 from bot.booking.slots import by_day
 from bot.flows.basics import menu
 from bot.flows.picks import Pick, day_label, parse_day, parse_slot, slot_label
@@ -80,6 +81,19 @@ async def book(turn: Turn) -> list[Message]:
     return replies
 
 
+async def _open_slots(turn: Turn, engagement: Engagement, pick: Pick, coach: Person) -> list[Slot]:
+    """The coach's open times for this pick, as the leader may book them now."""
+    return await slots_for(
+        db=turn.db,
+        coach=coach,
+        leader=turn.interaction.who,
+        programme=engagement.programme,
+        now=turn.interaction.now,
+        length=pick.length(engagement.programme),
+        ignore_booking_id=pick.move_id,
+    )
+
+
 async def days_message(
     turn: Turn, engagement: Engagement, pick: Pick, *, page: int = 0, note: str = ""
 ) -> Message:
@@ -89,15 +103,7 @@ async def days_message(
     if coach is None:
         return Message(text=copy("common.expired_button"), buttons=menu(turn))
     try:
-        slots = await slots_for(
-            db=turn.db,
-            coach=coach,
-            leader=leader,
-            programme=engagement.programme,
-            now=turn.interaction.now,
-            length=pick.length(engagement.programme),
-            ignore_booking_id=pick.move_id,
-        )
+        slots = await _open_slots(turn, engagement, pick, coach)
     except BookingError as err:
         return refusal(turn, err)
     days = by_day(slots, leader.timezone)
@@ -151,15 +157,7 @@ async def slots_message(
     if day is None or coach is None:
         return Message(text=copy("common.expired_button"), buttons=menu(turn))
     try:
-        slots = await slots_for(
-            db=turn.db,
-            coach=coach,
-            leader=leader,
-            programme=engagement.programme,
-            now=turn.interaction.now,
-            length=pick.length(engagement.programme),
-            ignore_booking_id=pick.move_id,
-        )
+        slots = await _open_slots(turn, engagement, pick, coach)
     except BookingError as err:
         return refusal(turn, err)
     today = dict(by_day(slots, leader.timezone)).get(day, [])
