@@ -128,3 +128,21 @@ def add_goal(db: AsyncSession, w: World, title: str, levels: dict[str, str]) -> 
     )
     db.add(goal)
     return goal
+
+
+async def add_person(
+    db: AsyncSession, w: World, *, email: str, name: str, role: str, timezone: str
+) -> Person:
+    """Another person of the world's organisation, flushed so it has an id."""
+    person = Person(
+        organisation_id=w.org.id,
+        email=email,
+        name=name,
+        role=role,
+        timezone=timezone,
+        created_at=T0,
+        updated_at=T0,
+    )
+    db.add(person)
+    await db.flush()
+    return person

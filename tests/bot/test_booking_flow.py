@@ -19,7 +19,7 @@ from storage.models import (
     OutboxMessage,
     Person,
 )
-from tests.factories import T0, make_world
+from tests.factories import T0, add_person, make_world
 
 LEADER, COACH = "leader@example.com", "coach@example.com"
 # Ana (Europe/Madrid) coaches Tuesdays 09:00-12:00: Tue 1 Dec is 08:00-11:00 UTC.
@@ -120,17 +120,14 @@ async def test_book_a_day_a_time_and_confirm(db: Database) -> None:
 async def test_a_lost_race_says_taken_and_offers_fresh_times(db: Database) -> None:
     async with db.transaction() as s:
         w = await make_world(s)
-        other = Person(
-            organisation_id=w.org.id,
+        other = await add_person(
+            s,
+            w,
             email="other@example.com",
             name="Kim Park",
             role="leader",
             timezone="Europe/London",
-            created_at=T0,
-            updated_at=T0,
         )
-        s.add(other)
-        await s.flush()
         s.add(
             Engagement(
                 leader_id=other.id,
@@ -303,16 +300,14 @@ async def test_stale_confirm_in_the_past_and_no_sessions_left_change_nothing(
 async def test_someone_elses_booking_is_refused_before_its_time_is_shown(db: Database) -> None:
     async with db.transaction() as s:
         w = await make_world(s)
-        other = Person(
-            organisation_id=w.org.id,
+        await add_person(
+            s,
+            w,
             email="other@example.com",
             name="Kim Park",
             role="leader",
             timezone="Europe/London",
-            created_at=T0,
-            updated_at=T0,
         )
-        s.add(other)
     await book_first_slot(db)
     async with db.reading() as s:
         booking = await s.scalar(select(Booking))
@@ -341,17 +336,9 @@ async def test_moving_to_the_same_time_changes_nothing(db: Database) -> None:
 async def test_a_rematch_tells_the_leader_their_old_sessions_are_cancelled(db: Database) -> None:
     async with db.transaction() as s:
         w = await make_world(s)
-        new = Person(
-            organisation_id=w.org.id,
-            email="new@example.com",
-            name="Bo Chen",
-            role="coach",
-            timezone="America/New_York",
-            created_at=T0,
-            updated_at=T0,
+        new = await add_person(
+            s, w, email="new@example.com", name="Bo Chen", role="coach", timezone="America/New_York"
         )
-        s.add(new)
-        await s.flush()
         s.add(
             CoachProfile(
                 person_id=new.id,
@@ -398,16 +385,9 @@ async def test_a_hand_made_button_for_another_coach_is_refused_at_the_first_step
 ) -> None:
     async with db.transaction() as s:
         w = await make_world(s)
-        other = Person(
-            organisation_id=w.org.id,
-            email="bo@example.com",
-            name="Bo Chen",
-            role="coach",
-            timezone="America/New_York",
-            created_at=T0,
-            updated_at=T0,
+        other = await add_person(
+            s, w, email="bo@example.com", name="Bo Chen", role="coach", timezone="America/New_York"
         )
-        s.add(other)
     [refused] = await turn(
         db, LEADER, action_id="book.day", value=f"session|{other.id}||2026-12-01|0"
     )
