@@ -3,7 +3,8 @@
 Run:  .venv/bin/python bench/nudges.py [--leaders 100000] [--db sqlite|postgresql|both]
                                       [--rate 50] [--throttled 1000] [--seed 7] [--profile]
 
---profile counts the sweep's SQL statements per plan and times its steps (stderr).
+--profile counts the sweep's SQL statements per plan and times its steps (stderr); --cprofile
+prints the sweeps' 30 costliest functions by own time (stderr).
 
 Seeds (bench/nudges_data.py) one organisation on a freshly migrated database: N active leaders
 over 30 IANA zones in 10 Slack workspaces, 0-3 goals each (10% none), ~30% with a NudgeSettings
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import platform
+import pstats
 import sqlite3
 import statistics
 import sys
@@ -106,7 +109,17 @@ class TimedSender(MockChatSender):
 class Probe:
     """Counts SQL statements by verb and table, and times the sweep's steps (inclusive)."""
 
-    STEPS = ("load_batch", "record_nudges", "enqueue_many", "_ignore_previous", "route", "next_due")
+    STEPS = (
+        "claim_due",
+        "load_batch",
+        "record_nudges",
+        "nudge_message",
+        "enqueue_many",
+        "ignore_previous",
+        "write_plans",
+        "route",
+        "next_due",
+    )
 
     def __init__(self, db: Database) -> None:
         self.statements: Counter[str] = Counter()
@@ -134,7 +147,10 @@ class Probe:
             (sweep_mod, "load_batch"),
             (sweep_mod, "record_nudges"),
             (sweep_mod, "enqueue_many"),
-            (sweep_mod, "_ignore_previous"),
+            (sweep_mod, "ignore_previous"),
+            (sweep_mod, "claim_due"),
+            (sweep_mod, "write_plans"),
+            (sweep_mod, "nudge_message"),
             (outbox_mod, "route"),
             (plans_mod, "next_due"),
         ):
@@ -185,7 +201,7 @@ class Probe:
                   f"{1000 * secs / max(1, claimed):6.3f} ms/plan", file=out)  # fmt: skip
 
 
-async def plan(db: Database, fig: Figures, profile: bool) -> None:
+async def plan(db: Database, fig: Figures, profile: bool, cprofile: bool = False) -> None:
     """ensure_plans on the Sunday, then 5-minute sweeps through every zone's Monday morning."""
     started = time.perf_counter()
     async with db.transaction() as s:
@@ -196,6 +212,9 @@ async def plan(db: Database, fig: Figures, profile: bool) -> None:
         probe.patch()
     totals = {"sent": 0, "skipped": 0, "deferred": 0, "asked_to_pause": 0, "claimed": 0}
     now = SETUP_AT
+    profiler = cProfile.Profile() if cprofile else None
+    if profiler:
+        profiler.enable()
     started = time.perf_counter()
     try:
         while now <= MORNING_ENDS:
@@ -215,6 +234,11 @@ async def plan(db: Database, fig: Figures, profile: bool) -> None:
     finally:
         if probe:
             probe.close()
+        if profiler:
+            profiler.disable()
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            stats.sort_stats(os.environ.get("CPROFILE_SORT", "tottime"))
+            stats.print_stats(os.environ.get("CPROFILE_FILTER", ""), 30)
     fig.outcomes = totals
     if probe:
         probe.print(totals["claimed"], fig.sweep_s, fig.empty_s)
@@ -331,7 +355,7 @@ async def bench(label: str, url: str, args: argparse.Namespace, base: str) -> Fi
         fig = Figures(label, world, seed_s=time.perf_counter() - started)
         await _settle(db)
         if nudge_due is not None:
-            await plan(db, fig, args.profile)
+            await plan(db, fig, args.profile, args.cprofile)
         else:
             print("bot/nudges/sweep.py not there yet: synthetic outbox", file=sys.stderr)
             await synthetic_outbox(db, args.leaders)
@@ -409,6 +433,7 @@ def main() -> None:
     parser.add_argument("--throttled", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile the sweeps (stderr)")
     args = parser.parse_args()
     figs: list[Figures] = []
     with mock_chat_server() as base, tempfile.TemporaryDirectory() as tmp:

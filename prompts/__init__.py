@@ -40,12 +40,19 @@ def _catalogue(locale: str) -> dict[str, str]:
     return out
 
 
-def available_locales() -> list[str]:
-    """Locales that have a message catalogue."""
-    return sorted(
-        {p.stem for p in MESSAGES_DIR.glob("*.toml")}
-        | {d.name for d in MESSAGES_DIR.iterdir() if d.is_dir() and any(d.glob("*.toml"))}
+@cache
+def _locales() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {p.stem for p in MESSAGES_DIR.glob("*.toml")}
+            | {d.name for d in MESSAGES_DIR.iterdir() if d.is_dir() and any(d.glob("*.toml"))}
+        )
     )
+
+
+def available_locales() -> list[str]:
+    """Locales that have a message catalogue (read from disk once per process)."""
+    return list(_locales())
 
 
 class Copy:
@@ -53,7 +60,7 @@ class Copy:
 
     def __init__(self, locale: str = DEFAULT_LOCALE) -> None:
         base = locale.replace("-", "_").split("_")[0].lower() if locale else DEFAULT_LOCALE
-        self.locale = base if base in available_locales() else DEFAULT_LOCALE
+        self.locale = base if base in _locales() else DEFAULT_LOCALE
 
     def has(self, key: str) -> bool:
         """True when `key` exists in this locale or in English."""

@@ -64,16 +64,20 @@ async def load_batch(db: AsyncSession, person_ids: Sequence[int], now: datetime)
     ids = sorted(set(person_ids))
     batch.engagements = await active_engagements(db, ids)
     for chunk in _chunks(ids):
-        identities: dict[int, dict[str, PlatformIdentity]] = {}
-        for ident in await db.scalars(
-            select(PlatformIdentity).where(PlatformIdentity.person_id.in_(chunk))
+        identities: dict[int, dict[str, str]] = {}
+        for person_id, platform, tenant in await db.execute(
+            select(
+                PlatformIdentity.person_id, PlatformIdentity.platform, PlatformIdentity.tenant_key
+            ).where(PlatformIdentity.person_id.in_(chunk))
         ):
-            identities.setdefault(ident.person_id, {})[ident.platform] = ident
+            identities.setdefault(person_id, {})[platform] = tenant
         for person_id, by_platform in identities.items():
             for platform in PLATFORM_PREFERENCE:
                 if platform in by_platform:
-                    tenant = by_platform[platform].tenant_key
-                    batch.routes[person_id] = (platform, bucket_for(platform, tenant))
+                    batch.routes[person_id] = (
+                        platform,
+                        bucket_for(platform, by_platform[platform]),
+                    )
                     break
         batch.people.update(
             (p.id, p) for p in await db.scalars(select(Person).where(Person.id.in_(chunk)))

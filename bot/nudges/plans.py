@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,6 +15,19 @@ from storage.models import Engagement, NudgePlan, NudgeSettings, Person, Program
 from storage.models.choices import NUDGE_KINDS
 
 CHUNK = 500
+
+
+class PlanTimes(Protocol):
+    """What the due-instant rules read of a plan: a `NudgePlan` or a sweep's claimed row."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def next_due_at(self) -> datetime: ...
+    @property
+    def cadence_weeks(self) -> int: ...
+    @property
+    def anchor_period(self) -> str | None: ...
 
 
 def zone_of(person: Person) -> str:
@@ -44,7 +58,7 @@ def effective_time(
 
 def plan_due(
     *,
-    plan: NudgePlan,
+    plan: PlanTimes,
     person: Person,
     settings: NudgeSettings | None,
     programme: Programme,
@@ -63,7 +77,7 @@ def plan_due(
 
 
 def slot_of(
-    *, plan: NudgePlan, person: Person, settings: NudgeSettings | None, programme: Programme
+    *, plan: PlanTimes, person: Person, settings: NudgeSettings | None, programme: Programme
 ) -> datetime:
     """The scheduled wall-time instant a (possibly deferred) due instant belongs to."""
     weekday, at = effective_time(kind=plan.kind, settings=settings, programme=programme)

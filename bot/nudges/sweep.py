@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, bindparam, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.nudges.answers import mark_answered, open_nudge
+from bot.nudges.claims import Claimed, claim_due, write_plans
 from bot.nudges.context import Batch, capped_this_period, load_batch, paused
-from bot.nudges.messages import ask_pause_message, nudge_message
+from bot.nudges.messages import nudge_message
 from bot.nudges.nonresponders import remind_nonresponders
 from bot.nudges.plans import plan_due, slot_of, zone_of
 from bot.nudges.prompt_bank import choose, load_bank, stage_for
@@ -28,9 +25,10 @@ from bot.nudges.schedule import (
     period_of,
     should_ask_to_pause,
 )
-from bot.outbox import Outgoing, enqueue, enqueue_many
+from bot.nudges.writes import Row, ask_to_pause, ignore_previous, record_nudges
+from bot.outbox import Outgoing, enqueue_many
 from bot.timefmt import zone_info
-from storage.models import Nudge, NudgePlan, NudgeSettings, Person, Programme
+from storage.models import NudgePlan, Person, Programme
 
 __all__ = [
     "SweepResult",
@@ -67,7 +65,7 @@ class SweepResult:
 
 
 def skip_reason(
-    *, plan: NudgePlan, batch: Batch, programme: Programme, period: str, zone: str, now: datetime
+    *, plan: Claimed, batch: Batch, programme: Programme, period: str, zone: str, now: datetime
 ) -> str | None:
     """Why this period's nudge is not sent, or None when nothing stands in the way."""
     person_id = plan.person_id
@@ -83,54 +81,6 @@ def skip_reason(
     if over_cap(sent_this_week=sent, cap=programme.max_nudges_per_week):
         return "weekly_cap"
     return None
-
-
-@dataclass
-class _Row:
-    """This period's Nudge of a claimed plan, to be inserted with the batch."""
-
-    plan: NudgePlan
-    person: Person
-    settings: NudgeSettings | None
-    programme: Programme
-    period: str
-    slot: datetime
-    status: str
-    reason: str | None = None
-    prompt_id: str | None = None
-    prompt_text: str | None = None
-    nudge_id: int | None = None
-
-
-async def record_nudges(db: AsyncSession, rows: list[_Row], now: datetime) -> None:
-    """INSERT the rows' Nudges in one statement unless they exist; sets the inserted ids."""
-    if not rows:
-        return
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = cast(Table, Nudge.__table__)
-    stmt = (  # executemany with RETURNING: "insertmanyvalues", compiled once and cached
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["person_id", "kind", "period"])
-        .returning(table.c.id, table.c.person_id, table.c.kind, table.c.period)
-    )
-    params = [
-        {
-            "person_id": row.plan.person_id,
-            "kind": row.plan.kind,
-            "period": row.period,
-            "due_at": row.slot,
-            "status": row.status,
-            "prompt_id": row.prompt_id,
-            "sent_at": now if row.status == "sent" else None,
-            "skip_reason": row.reason,
-            "created_at": now,
-        }
-        for row in rows
-    ]
-    found = await db.execute(stmt, params)
-    inserted = {(pid, kind, period): nid for nid, pid, kind, period in found}
-    for row in rows:  # matched by key: rows not returned existed already
-        row.nudge_id = inserted.get((row.plan.person_id, row.plan.kind, row.period))
 
 
 def pick_prompt(*, batch: Batch, person: Person, zone: str, now: datetime) -> tuple[str, str]:
@@ -154,64 +104,13 @@ def pick_prompt(*, batch: Batch, person: Person, zone: str, now: datetime) -> tu
     return prompt.id, prompt.text
 
 
-async def _ignore_previous(db: AsyncSession, rows: list[_Row]) -> Counter[tuple[int, str]]:
-    """Earlier unanswered nudges of the rows' (person, kind) become 'ignored'; counts per key."""
-    if not rows:
-        return Counter()
-    found = await db.execute(
-        update(Nudge)
-        .where(
-            tuple_(Nudge.person_id, Nudge.kind).in_(
-                [(r.plan.person_id, r.plan.kind) for r in rows]
-            ),
-            Nudge.status == "sent",
-            Nudge.id.not_in([r.nudge_id for r in rows]),
-        )
-        .values(status="ignored")
-        .returning(Nudge.person_id, Nudge.kind)
-    )
-    return Counter((person_id, kind) for person_id, kind in found)
-
-
-async def _ask_to_pause(db: AsyncSession, *, person: Person, batch: Batch, now: datetime) -> bool:
-    """Ask once whether to pause (after three ignored in a row); True when asked now."""
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await db.execute(
-        insert(NudgeSettings)
-        .values(
-            person_id=person.id, quiet_hours_ok=False, paused_indefinitely=False, updated_at=now
-        )
-        .on_conflict_do_nothing(index_elements=["person_id"])
-    )
-    asked = await db.scalar(  # atomic: of two sweepers (one per kind) only one asks
-        update(NudgeSettings)
-        .where(NudgeSettings.person_id == person.id, NudgeSettings.asked_to_pause_at.is_(None))
-        .values(asked_to_pause_at=now, updated_at=now)
-        .returning(NudgeSettings.person_id)
-    )
-    if asked is None:
-        return False
-    channel, bucket = await batch.route(db, person)
-    await enqueue(
-        db=db,
-        person=person,
-        channel=channel,
-        bucket=bucket,
-        message=ask_pause_message(person=person),
-        now=now,
-        kind="nudge_ask",
-        dedupe_key=f"nudge:ask_pause:{person.id}",
-    )
-    return True
-
-
-def _set(plan: NudgePlan, **values: object) -> None:
-    """Change the claimed plan in memory only (no autoflush); `_write_plans` stores it."""
+def _set(plan: Claimed, **values: object) -> None:
+    """Change the claimed plan in memory; `write_plans` stores it."""
     for key, value in values.items():
-        set_committed_value(plan, key, value)
+        setattr(plan, key, value)
 
 
-def _decide(*, plan: NudgePlan, batch: Batch, now: datetime, result: SweepResult) -> _Row | None:
+def _decide(*, plan: Claimed, batch: Batch, now: datetime, result: SweepResult) -> Row | None:
     """Defer or advance the plan now, or return this period's Nudge to record (sent/skipped)."""
     person = batch.people.get(plan.person_id)
     found = batch.engagements.get(plan.person_id)
@@ -244,7 +143,7 @@ def _decide(*, plan: NudgePlan, batch: Batch, now: datetime, result: SweepResult
                 result.deferred += 1
                 return None
             reason = "snoozed"
-    row = _Row(plan, person, settings, programme, period, slot, "sent", reason=reason)
+    row = Row(plan, person, settings, programme, period, slot, "sent", reason=reason)
     if reason is not None:
         row.status = "skipped"
     elif plan.kind == "reflection":
@@ -252,7 +151,7 @@ def _decide(*, plan: NudgePlan, batch: Batch, now: datetime, result: SweepResult
     return row
 
 
-def _finish(row: _Row, *, batch: Batch, ignored: int, now: datetime, result: SweepResult) -> bool:
+def _finish(row: Row, *, batch: Batch, ignored: int, now: datetime, result: SweepResult) -> bool:
     """After the batch's inserts: count, streak and next due instant; True to ask to pause."""
     plan, person = row.plan, row.person
     ask = False
@@ -279,7 +178,7 @@ def _finish(row: _Row, *, batch: Batch, ignored: int, now: datetime, result: Swe
 
 
 async def _run_round(
-    db: AsyncSession, plans: list[NudgePlan], *, batch: Batch, now: datetime, result: SweepResult
+    db: AsyncSession, plans: list[Claimed], *, batch: Batch, now: datetime, result: SweepResult
 ) -> list[Person]:
     """Decide the plans, then write their nudges and messages per batch; whom to ask to pause."""
     rows = [
@@ -310,7 +209,7 @@ async def _run_round(
         )
     await enqueue_many(db=db, rows=outgoing, now=now)
     # Only where an earlier nudge may be unanswered is there anything to mark ignored.
-    ignored = await _ignore_previous(
+    ignored = await ignore_previous(
         db, [row for row in sent if (row.person.id, row.plan.kind) in batch.unanswered]
     )
     asks: list[Person] = []
@@ -321,56 +220,16 @@ async def _run_round(
     return asks
 
 
-async def _write_plans(db: AsyncSession, plans: list[NudgePlan]) -> None:
-    """Store the claimed plans' new state in one executemany UPDATE."""
-    table = cast(Table, NudgePlan.__table__)
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            next_due_at=bindparam("b_next_due_at"),
-            anchor_period=bindparam("b_anchor_period"),
-            cadence_weeks=bindparam("b_cadence_weeks"),
-            ignored_streak=bindparam("b_ignored_streak"),
-            snoozed_until=bindparam("b_snoozed_until"),
-            updated_at=bindparam("b_updated_at"),
-        )
-    )
-    await db.execute(
-        stmt,
-        [
-            {
-                "b_id": p.id,
-                "b_next_due_at": p.next_due_at,
-                "b_anchor_period": p.anchor_period,
-                "b_cadence_weeks": p.cadence_weeks,
-                "b_ignored_streak": p.ignored_streak,
-                "b_snoozed_until": p.snoozed_until,
-                "b_updated_at": p.updated_at,
-            }
-            for p in plans
-        ],
-    )
-
-
 async def nudge_due(*, db: AsyncSession, now: datetime, limit: int = 500) -> SweepResult:
     """Claim up to `limit` due plans (FOR UPDATE SKIP LOCKED); process them in this transaction."""
-    plans = list(
-        await db.scalars(
-            select(NudgePlan)
-            .where(NudgePlan.next_due_at <= now)
-            .order_by(NudgePlan.next_due_at, NudgePlan.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    plans = await claim_due(db, now=now, limit=limit)
     result = SweepResult(claimed=len(plans))
     if not plans:
         return result
     batch = await load_batch(db, [p.person_id for p in plans], now)
     # One lock order for every sweeper (person, kind). A leader's second plan in the batch goes
     # in a second round, so that it sees the first one's nudge (weekly cap, prompt history).
-    rounds: list[list[NudgePlan]] = [[], []]
+    rounds: list[list[Claimed]] = [[], []]
     seen: set[int] = set()
     for plan in sorted(plans, key=lambda p: (p.person_id, p.kind)):
         rounds[plan.person_id in seen].append(plan)
@@ -381,10 +240,10 @@ async def nudge_due(*, db: AsyncSession, now: datetime, limit: int = 500) -> Swe
             for person in await _run_round(db, group, batch=batch, now=now, result=result):
                 asks[person.id] = person
         for person_id in sorted(asks):
-            result.asked_to_pause += await _ask_to_pause(
+            result.asked_to_pause += await ask_to_pause(
                 db, person=asks[person_id], batch=batch, now=now
             )
-        await _write_plans(db, plans)
+        await write_plans(db, plans)
     if result.sent or result.skipped:
         log.info(
             "nudges: %d sent, %d skipped, %d deferred", result.sent, result.skipped, result.deferred
