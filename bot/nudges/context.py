@@ -14,6 +14,7 @@ from bot.nudges.schedule import period_of
 from bot.outbox import PLATFORM_PREFERENCE, bucket_for, route
 from storage.models import (
     BookingSeat,
+    CheckIn,
     Engagement,
     Goal,
     Nudge,
@@ -22,6 +23,7 @@ from storage.models import (
     Person,
     PlatformIdentity,
     Programme,
+    Reflection,
 )
 
 CAPPED_KINDS = ("nudge", "nudge_reminder")
@@ -43,6 +45,8 @@ class Batch:
     history: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
     routes: dict[int, tuple[str, str]] = field(default_factory=dict)
     unanswered: set[tuple[int, str]] = field(default_factory=set)
+    checked_in: set[tuple[int, str]] = field(default_factory=set)
+    reflected_at: dict[int, list[datetime]] = field(default_factory=dict)
 
     async def route(self, db: AsyncSession, person: Person) -> tuple[str, str]:
         """(channel, bucket) of the person: their chat identity, else their organisation's."""
@@ -139,7 +143,34 @@ async def load_batch(db: AsyncSession, person_ids: Sequence[int], now: datetime)
         for person_id, prompt_id, sent_at, due_at in history:
             if prompt_id:
                 batch.history.setdefault(person_id, []).append((prompt_id, sent_at or due_at))
+        await _load_answers(db, batch, chunk, now)
     return batch
+
+
+async def _load_answers(db: AsyncSession, batch: Batch, chunk: list[int], now: datetime) -> None:
+    """Check-ins of the last week, and reflections of the last 9 weeks (prompts and ad-hoc ones)."""
+    checkins = await db.execute(
+        select(CheckIn.leader_id, CheckIn.period)
+        .where(CheckIn.leader_id.in_(chunk), CheckIn.created_at > now - timedelta(days=8))
+        .distinct()
+    )
+    batch.checked_in.update((leader_id, period) for leader_id, period in checkins)
+    reflections = await db.execute(
+        select(
+            Reflection.leader_id, Reflection.prompt_id, Reflection.created_at, Reflection.nudge_id
+        ).where(Reflection.leader_id.in_(chunk), Reflection.created_at > now - HISTORY)
+    )
+    for leader_id, prompt_id, created_at, nudge_id in reflections:
+        batch.history.setdefault(leader_id, []).append((prompt_id, created_at))
+        if nudge_id is None:  # asked for, not a nudge's answer: it is that week's reflection
+            batch.reflected_at.setdefault(leader_id, []).append(created_at)
+
+
+def done_this_period(batch: Batch, person_id: int, kind: str, period: str, zone: str) -> bool:
+    """True when the leader already checked in, or reflected unprompted, in `period`."""
+    if kind == "checkin":
+        return (person_id, period) in batch.checked_in
+    return any(period_of(at, zone) == period for at in batch.reflected_at.get(person_id, []))
 
 
 def paused(settings: NudgeSettings | None, at: datetime) -> bool:

@@ -56,6 +56,13 @@ def effective_time(
     raise ValueError(f"unknown nudge kind {kind!r}")
 
 
+def cadence_of(plan: PlanTimes, programme: Programme) -> int:
+    """Weeks between the plan's nudges: the programme's reflection cadence, or more (back-off)."""
+    if plan.kind == "reflection" and plan.anchor_period is not None:  # the first comes at once
+        return max(plan.cadence_weeks, programme.nudge_cadence_days // 7, 1)
+    return plan.cadence_weeks
+
+
 def plan_due(
     *,
     plan: PlanTimes,
@@ -71,7 +78,7 @@ def plan_due(
         at=at,
         zone=zone_of(person),
         after=after,
-        cadence_weeks=plan.cadence_weeks,
+        cadence_weeks=cadence_of(plan, programme),
         anchor_period=plan.anchor_period,
     )
 

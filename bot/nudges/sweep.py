@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.nudges.answers import mark_answered, open_nudge
 from bot.nudges.claims import Claimed, claim_due, write_plans
-from bot.nudges.context import Batch, capped_this_period, load_batch, paused
+from bot.nudges.context import Batch, capped_this_period, done_this_period, load_batch, paused
 from bot.nudges.messages import nudge_message
 from bot.nudges.nonresponders import remind_nonresponders
 from bot.nudges.plans import plan_due, slot_of, zone_of
@@ -75,6 +75,8 @@ def skip_reason(
         return "not_this_week"
     if plan.kind == "checkin" and person_id not in batch.goal_themes:
         return "no_active_goals"
+    if done_this_period(batch, person_id, plan.kind, period, zone):
+        return "done_this_week"
     if in_blackout(instant=now, sessions=batch.sessions.get(person_id, []), before=BLACKOUT):
         return "session_within_24h"
     sent = capped_this_period(batch, person_id, period, zone)

@@ -226,6 +226,20 @@ def iso_date(value: Any) -> date:
         raise fail(f"bad date {out!r} (expected YYYY-MM-DD, like 2026-01-31)") from None
 
 
+def whole_weeks(max_weeks: int) -> Check[int]:
+    """A number of days that is a whole number of weeks, 7 to 7 * `max_weeks`."""
+    days = whole(1, 7 * max_weeks)
+    allowed = ", ".join(str(7 * n) for n in range(1, max_weeks + 1))
+
+    def check(value: Any) -> int:
+        number = days(value)
+        if number % 7:
+            raise fail(f"{number} days is not whole weeks (expected {allowed})")
+        return number
+
+    return check
+
+
 def whole(minimum: int, maximum: int) -> Check[int]:
     """A whole number between `minimum` and `maximum` inclusive."""
 

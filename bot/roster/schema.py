@@ -81,7 +81,7 @@ class ProgrammeIn(_Model):
     modality: Modality
     sessions_per_leader: Annotated[int, _whole(1, 100)] = 6
     session_minutes: Annotated[int, _whole(15, 240)] = 60
-    nudge_cadence_days: Annotated[int, _whole(1, 90)] = 7
+    nudge_cadence_days: Annotated[int, PlainValidator(f.whole_weeks(4))] = 7
     reflection_weekday: Weekday = 4
     reflection_time: ClockTime = time(16, 0)
     checkin_weekday: Weekday = 0

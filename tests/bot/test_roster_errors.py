@@ -48,12 +48,16 @@ YAML_CASES: dict[str, list[tuple[str, str]]] = {
             "unknown modality 'leadrship' (expected executive, leadership, career or team)",
         ),
         (
-            "coaches[0].accreditation (line 10)",
+            "programmes[0].nudge_cadence_days (line 6)",
+            "10 days is not whole weeks (expected 7, 14, 21, 28)",
+        ),
+        (
+            "coaches[0].accreditation (line 11)",
             "unknown accreditation 'ICF Gold' (expected ICF ACC, ICF PCC",
         ),
-        ("coaches[0].modalities (line 11)", "unknown modality 'therapy'"),
-        ("coaches[1].email (line 13)", "bad email 'not-an-email' (expected an address like"),
-        ("coaches[1].capacity (line 18)", "expected a whole number, got 'lots'"),
+        ("coaches[0].modalities (line 12)", "unknown modality 'therapy'"),
+        ("coaches[1].email (line 14)", "bad email 'not-an-email' (expected an address like"),
+        ("coaches[1].capacity (line 19)", "expected a whole number, got 'lots'"),
     ],
     "duplicates.yaml": [
         (
