@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.nudges.plans import CHUNK, active_engagements
+from bot.nudges.plans import CHUNK
 from bot.nudges.schedule import period_of
 from bot.outbox import PLATFORM_PREFERENCE, bucket_for, route
 from storage.models import (
@@ -31,13 +32,20 @@ CAPPED_KINDS = ("nudge", "nudge_reminder")
 HISTORY = timedelta(weeks=9)
 
 
+class Span(NamedTuple):
+    """The dates of a leader's active engagement (the oldest when there are several)."""
+
+    started_on: date
+    ended_on: date | None
+
+
 @dataclass
 class Batch:
     """People, settings, engagements, goals, sessions and recent messages of some leaders."""
 
     people: dict[int, Person] = field(default_factory=dict)
     settings: dict[int, NudgeSettings] = field(default_factory=dict)
-    engagements: dict[int, tuple[Engagement, Programme]] = field(default_factory=dict)
+    engagements: dict[int, tuple[Span, Programme]] = field(default_factory=dict)
     goal_themes: dict[int, set[str]] = field(default_factory=dict)
     sessions: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
     last_session_end: dict[int, datetime] = field(default_factory=dict)
@@ -66,7 +74,7 @@ async def load_batch(db: AsyncSession, person_ids: Sequence[int], now: datetime)
     """Everything the sweep reads about `person_ids` at `now`."""
     batch = Batch()
     ids = sorted(set(person_ids))
-    batch.engagements = await active_engagements(db, ids)
+    batch.engagements = await _engagements(db, ids)
     for chunk in _chunks(ids):
         identities: dict[int, dict[str, str]] = {}
         for person_id, platform, tenant in await db.execute(
@@ -145,6 +153,31 @@ async def load_batch(db: AsyncSession, person_ids: Sequence[int], now: datetime)
                 batch.history.setdefault(person_id, []).append((prompt_id, sent_at or due_at))
         await _load_answers(db, batch, chunk, now)
     return batch
+
+
+async def _engagements(db: AsyncSession, ids: list[int]) -> dict[int, tuple[Span, Programme]]:
+    """Each leader's oldest active engagement's dates, with its programme (read once each)."""
+    rows: list[tuple[int, int, date, date | None]] = []
+    for chunk in _chunks(ids):
+        found = await db.execute(
+            select(
+                Engagement.leader_id,
+                Engagement.programme_id,
+                Engagement.started_on,
+                Engagement.ended_on,
+            )
+            .where(Engagement.leader_id.in_(chunk), Engagement.status == "active")
+            .order_by(Engagement.id)
+        )
+        rows.extend(found.tuples())
+    wanted = {programme_id for _, programme_id, _, _ in rows}
+    programmes = {
+        p.id: p for p in await db.scalars(select(Programme).where(Programme.id.in_(wanted)))
+    }
+    out: dict[int, tuple[Span, Programme]] = {}
+    for leader_id, programme_id, started_on, ended_on in rows:
+        out.setdefault(leader_id, (Span(started_on, ended_on), programmes[programme_id]))
+    return out
 
 
 async def _load_answers(db: AsyncSession, batch: Batch, chunk: list[int], now: datetime) -> None:
