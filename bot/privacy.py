@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -24,6 +24,7 @@ from storage.models import (
     Goal,
     Handoff,
     Nudge,
+    NudgePlan,
     NudgeSettings,
     OutboxMessage,
     Person,
@@ -45,6 +46,23 @@ class NotErased(LookupError):
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime | date | time) else value
+
+
+def _columns(row: object, *, owner: str, rename: dict[str, str] | None = None) -> dict[str, Any]:
+    """Every column of a row (decrypted), JSON-ready; the owner's own id column is left out.
+
+    Listing columns from the table, not by hand, keeps the export whole when a column is added.
+    """
+    names = rename or {}
+    return {
+        names.get(attr.key, attr.key): _plain(getattr(row, attr.key))
+        for attr in inspect(row).mapper.column_attrs
+        if attr.key != owner
+    }
 
 
 async def find(*, db: AsyncSession, email: str) -> list[Person]:
@@ -109,6 +127,7 @@ async def _engagements(db: AsyncSession, p: Person) -> list[dict[str, Any]]:
     )
     return [
         {
+            "id": e.id,
             "programme": programme,
             "coach": coach_name,
             "status": e.status,
@@ -159,34 +178,21 @@ async def _time_off(db: AsyncSession, p: Person) -> list[dict[str, Any]]:
 
 
 async def _words(db: AsyncSession, p: Person) -> dict[str, Any]:
-    goals = await db.scalars(select(Goal).where(Goal.leader_id == p.id))
-    checkins = await db.scalars(select(CheckIn).where(CheckIn.leader_id == p.id))
-    reflections = await db.scalars(select(Reflection).where(Reflection.leader_id == p.id))
+    goals = await db.scalars(select(Goal).where(Goal.leader_id == p.id).order_by(Goal.id))
+    checkins = await db.scalars(
+        select(CheckIn).where(CheckIn.leader_id == p.id).order_by(CheckIn.period, CheckIn.id)
+    )
+    reflections = await db.scalars(
+        select(Reflection).where(Reflection.leader_id == p.id).order_by(Reflection.id)
+    )
     handoffs = await db.scalars(select(Handoff).where(Handoff.leader_id == p.id))
     return {
         "goals": [
-            {"title": g.title, "levels": g.levels, "baseline": g.baseline_level, "status": g.status}
-            for g in goals
+            _columns(g, owner="leader_id", rename={"baseline_level": "baseline"}) for g in goals
         ],
-        "checkins": [
-            {
-                "goal_id": c.goal_id,
-                "period": c.period,
-                "level": c.level,
-                "confidence": c.confidence,
-                "note": c.note,
-                "shared_with_coach": c.shared_with_coach,
-            }
-            for c in checkins
-        ],
+        "checkins": [_columns(c, owner="leader_id") for c in checkins],
         "reflections": [
-            {
-                "prompt": r.prompt_id,
-                "answer": r.answer,
-                "shared_with_coach": r.shared_with_coach,
-                "answered_at": _iso(r.answered_at),
-            }
-            for r in reflections
+            _columns(r, owner="leader_id", rename={"prompt_id": "prompt"}) for r in reflections
         ],
         "handoffs": [
             {"kind": h.kind, "text": h.text, "created_at": _iso(h.created_at)} for h in handoffs
@@ -198,7 +204,10 @@ async def _contact(db: AsyncSession, p: Person) -> dict[str, Any]:
     identities = await db.scalars(
         select(PlatformIdentity).where(PlatformIdentity.person_id == p.id)
     )
-    nudges = await db.scalars(select(Nudge).where(Nudge.person_id == p.id))
+    nudges = await db.scalars(select(Nudge).where(Nudge.person_id == p.id).order_by(Nudge.id))
+    plans = await db.scalars(
+        select(NudgePlan).where(NudgePlan.person_id == p.id).order_by(NudgePlan.kind)
+    )
     messages = await db.scalars(
         select(OutboxMessage).where(OutboxMessage.person_id == p.id).order_by(OutboxMessage.id)
     )
@@ -207,7 +216,8 @@ async def _contact(db: AsyncSession, p: Person) -> dict[str, Any]:
             {"platform": i.platform, "id": i.external_id, "workspace": i.tenant_key}
             for i in identities
         ],
-        "nudges": [{"kind": n.kind, "period": n.period, "status": n.status} for n in nudges],
+        "nudges": [_columns(n, owner="person_id") for n in nudges],
+        "nudge_plans": [_columns(n, owner="person_id") for n in plans],
         "nudge_settings": _nudge_settings(await db.get(NudgeSettings, p.id)),
         "messages_to_you": [
             {"sent_at": _iso(m.sent_at), "status": m.status, "message": m.payload} for m in messages
@@ -216,20 +226,7 @@ async def _contact(db: AsyncSession, p: Person) -> dict[str, Any]:
 
 
 def _nudge_settings(settings: NudgeSettings | None) -> dict[str, Any] | None:
-    if settings is None:
-        return None
-    return {
-        "reflection_weekday": settings.reflection_weekday,
-        "reflection_time": settings.reflection_time.isoformat()
-        if settings.reflection_time
-        else None,
-        "checkin_weekday": settings.checkin_weekday,
-        "checkin_time": settings.checkin_time.isoformat() if settings.checkin_time else None,
-        "share_default": settings.share_default,
-        "quiet_hours_ok": settings.quiet_hours_ok,
-        "paused_until": _iso(settings.paused_until),
-        "paused_indefinitely": settings.paused_indefinitely,
-    }
+    return None if settings is None else _columns(settings, owner="person_id")
 
 
 async def export(*, db: AsyncSession, email: str, now: datetime) -> dict[str, Any]:

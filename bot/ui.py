@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Marks around a span of Message text (or footer, or fact value) that renderers show literally:
+# no *bold*, no `code`, nothing a person typed is ever read as formatting. SO/SI never occur
+# in what people type (forms refuse control characters) and literal() removes them anyway.
+LITERAL_OPEN, LITERAL_CLOSE = "\x0e", "\x0f"
+_LITERAL_SPAN = re.compile("\x0e([^\x0e\x0f]*)\x0f")
+
+
+def literal(text: str) -> str:
+    """`text` (a person's own words, one line) marked to be shown exactly as written in a message.
+
+    Every renderer must honour it: the web escapes it for HTML but applies no formatting; a Slack
+    renderer must keep mrkdwn out of it (e.g. an unstyled rich_text `text` element); a Teams
+    renderer must too (e.g. a plain `TextRun`, or backslash-escaped markdown). See `segments`.
+    """
+    clean = text.replace(LITERAL_OPEN, "").replace(LITERAL_CLOSE, "")
+    return f"{LITERAL_OPEN}{clean}{LITERAL_CLOSE}"
+
+
+def segments(text: str) -> list[tuple[str, bool]]:
+    """`text` split into (part, is_literal) pairs, markers removed (stray ones are dropped)."""
+    out: list[tuple[str, bool]] = []
+    at = 0
+    for found in _LITERAL_SPAN.finditer(text):
+        out.append((text[at : found.start()], False))
+        out.append((found[1], True))
+        at = found.end()
+    out.append((text[at:], False))
+    strays = str.maketrans("", "", LITERAL_OPEN + LITERAL_CLOSE)
+    return [(part.translate(strays), lit) for part, lit in out if part]
 
 
 class _Frozen(BaseModel):

@@ -22,7 +22,7 @@ from bot.goals.store import (
 )
 from bot.people import current_engagement
 from bot.routes import ROUTES, Turn
-from bot.ui import Button, Fact, Message
+from bot.ui import Button, Fact, Message, literal
 from storage.models import CheckIn, Engagement, Goal
 
 
@@ -77,7 +77,7 @@ def goal_message(turn: Turn, goal: Goal, checkins: list[CheckIn]) -> Message:
     """One goal: status, level descriptions, baseline, themes, trend; buttons while active."""
     copy = turn.copy
     scale = [
-        copy("goals.level_line", level=shown_level(lv), text=goal.levels[key])
+        copy("goals.level_line", level=shown_level(lv), text=literal(goal.levels[key]))
         for lv in sorted(LEVELS, reverse=True)
         if (key := f"{lv:+d}" if lv else "0") in goal.levels
     ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.flows.basics import is_coach
+from bot.goals.store import checkin_count
 from bot.people import current_engagement
 from bot.routes import ROUTES, Turn
 from bot.ui import Fact, Message
-from storage.models import Booking, CheckIn, Engagement, Goal, Reflection
+from storage.models import Booking, Engagement, Goal, Reflection
 
 
 async def _count(turn: Turn, *where: object) -> int:
@@ -45,7 +46,7 @@ async def privacy(turn: Turn) -> list[Message]:
             turn, Reflection.leader_id == who.id, Reflection.shared_with_coach.is_(True)
         ),
         goals=await _count(turn, Goal.leader_id == who.id),
-        checkins=await _count(turn, CheckIn.leader_id == who.id),
+        checkins=await checkin_count(db=turn.db, leader=who),
     )
     facts_list = [Fact(label=copy("privacy.kept"), value=kept)]
     engagement = await current_engagement(db=turn.db, leader=who)

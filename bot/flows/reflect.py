@@ -12,6 +12,7 @@ from bot.flows.nudge_prefs import SHARE_CHOICES, leaders_only, settings_of, sett
 from bot.nudges import sweep
 from bot.nudges.plans import zone_of
 from bot.nudges.prompt_bank import Prompt, choose, load_bank, stage_for
+from bot.nudges.schedule import period_of
 from bot.people import current_engagement
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.timefmt import local
@@ -64,6 +65,32 @@ async def choose_now(turn: Turn, engagement: Engagement) -> Prompt:
     )
 
 
+async def _already_answered(turn: Turn) -> bool:
+    """True when the nudge whose button was clicked, or this week's reflection, is answered."""
+    db, who, value = turn.db, turn.interaction.who, turn.interaction.value.strip()
+    clicked = await db.get(Nudge, int(value)) if value.isdigit() else None
+    if clicked is not None and clicked.person_id == who.id and clicked.kind == KIND:
+        return clicked.status == "answered"
+    period = period_of(turn.interaction.now, zone_of(who))
+    this_week = await db.scalar(
+        select(Nudge.id).where(
+            Nudge.person_id == who.id,
+            Nudge.kind == KIND,
+            Nudge.period == period,
+            Nudge.status == "answered",
+        )
+    )
+    return this_week is not None
+
+
+async def _lead_for_unscheduled(turn: Turn) -> str:
+    """Why a prompt chosen now is shown: this week's is already answered, or none is waiting."""
+    copy = turn.copy
+    if await _already_answered(turn):
+        return f"{copy('reflect.already_answered')} {copy('reflect.another')}\n\n"
+    return copy("reflect.unscheduled") + "\n\n"
+
+
 def _prompt(prompt_id: str | None) -> Prompt | None:
     return next((p for p in load_bank() if p.id == prompt_id), None)
 
@@ -88,7 +115,7 @@ async def reflect(turn: Turn) -> list[Message]:
     prompt = _prompt(nudge.prompt_id) if nudge is not None else None
     lead = ""
     if prompt is None:
-        prompt, lead = await choose_now(turn, engagement), copy("reflect.unscheduled") + "\n\n"
+        prompt, lead = await choose_now(turn, engagement), await _lead_for_unscheduled(turn)
     settings = await settings_of(turn.db, who)
     share = settings.share_default if settings is not None else None
     form = Form(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.goals.gas import LEVELS
 from bot.goals.levels import level_name
 from bot.goals.store import shown_level
-from bot.ui import Form, FormField, Option
+from bot.ui import Form, FormField, Option, literal
 from prompts import Copy
 from storage.models import CheckIn, Goal
 
@@ -130,13 +130,13 @@ def check_checkin(
     levels: dict[int, int] = {}
     confidence: dict[int, int | None] = {}
     for goal in goals:
-        title = _clip(goal.title, 60)
+        title = literal(_clip(goal.title, 60))  # the leader's words: never formatting
         raw = values.get(f"level_{goal.id}", "").strip()
         level = _whole(raw)
         if not raw:
             lines.append(copy("checkin.problem_level_missing", title=title))
         elif level is None or level not in written_levels(goal):
-            lines.append(copy("checkin.problem_level", title=title, value=_clip(raw, 20)))
+            lines.append(copy("checkin.problem_level", title=title, value=literal(_clip(raw, 20))))
         else:
             levels[goal.id] = level
         sure_raw = values.get(f"confidence_{goal.id}", "").strip()

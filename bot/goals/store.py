@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.goals.levels import level_name
+from bot.nudges.schedule import period_monday
 from storage.models import CheckIn, Goal, Person
 
 MAX_ACTIVE = 3
@@ -68,14 +69,26 @@ def shown_level(level: int) -> str:
 
 
 def week_label(period: str) -> str:
-    """'2026-W47' as 'W47'."""
-    return period.rsplit("-", 1)[-1]
+    """The Monday that starts a period, as people read it: '2026-W48' as 'Mon 23 Nov'.
+
+    Periods are ISO weeks of the leader's own calendar (see period_of), so the date needs no zone.
+    """
+    monday = period_monday(period)
+    return f"{monday:%a} {monday.day} {monday:%b}"
 
 
 def trend(checkins: Sequence[CheckIn], weeks: int = TREND_WEEKS) -> str:
-    """The latest levels by week, e.g. 'W45 −1 → W46 0 → W47 +1' (empty when none)."""
+    """The latest levels by week, e.g. 'Mon 9 Nov: −1 → Mon 16 Nov: 0' (empty when none)."""
     recent = sorted(checkins, key=lambda c: c.period)[-weeks:]
-    return " \u2192 ".join(f"{week_label(c.period)} {shown_level(c.level)}" for c in recent)
+    return " \u2192 ".join(f"{week_label(c.period)}: {shown_level(c.level)}" for c in recent)
+
+
+async def checkin_count(*, db: AsyncSession, leader: Person) -> int:
+    """How many times the leader checked in: one per week, however many goals it covered."""
+    found = await db.scalar(
+        select(func.count(distinct(CheckIn.period))).where(CheckIn.leader_id == leader.id)
+    )
+    return int(found or 0)
 
 
 def latest_t_score(by_goal: dict[int, list[CheckIn]]) -> tuple[str, float] | None:

@@ -169,7 +169,7 @@ async def _engagements(db: AsyncSession, ids: list[int]) -> dict[int, tuple[Span
             .where(Engagement.leader_id.in_(chunk), Engagement.status == "active")
             .order_by(Engagement.id)
         )
-        rows.extend(found.tuples())
+        rows.extend((lid, pid, start, end) for lid, pid, start, end in found)
     wanted = {programme_id for _, programme_id, _, _ in rows}
     programmes = {
         p.id: p for p in await db.scalars(select(Programme).where(Programme.id.in_(wanted)))

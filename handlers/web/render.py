@@ -8,7 +8,7 @@ from datetime import datetime
 from html import escape
 
 from bot.timefmt import show, utc
-from bot.ui import Attachment, Button, Choices, Fact, Form, FormField, Message
+from bot.ui import Attachment, Button, Choices, Fact, Form, FormField, Message, segments
 from prompts import Copy
 
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
@@ -20,10 +20,20 @@ def _attr(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def inline(text: str) -> str:
-    """Escape `text`, then render *bold* as <strong> and `code` as <code>."""
+def _formatted(text: str) -> str:
     out = _BOLD.sub(r"<strong>\1</strong>", escape(text, quote=True))
     return _CODE.sub(r"<code>\1</code>", out)
+
+
+def inline(text: str) -> str:
+    """Escape `text`, then render *bold* as <strong> and `code` as <code>, except in literals.
+
+    Spans marked with bot.ui.literal (a person's own words) are escaped and nothing more.
+    """
+    return "".join(
+        escape(part, quote=True) if is_literal else _formatted(part)
+        for part, is_literal in segments(text)
+    )
 
 
 def paragraphs(text: str) -> str:

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.ui import Message
+from bot.goals.store import checkin_count
+from bot.ui import LITERAL_CLOSE, LITERAL_OPEN, Message, literal, segments
+from handlers.web.render import paragraphs
 from storage.db import Database
 from storage.models import CheckIn, Goal, Nudge, NudgeSettings, Person
 from tests.bot.test_booking_flow import LEADER, count, turn
@@ -18,6 +20,11 @@ from tests.factories import T0, add_goal, make_world
 WEEK = "2026-W48"
 LEADING = {"-2": "Never", "-1": "Rarely", "0": "Half the time", "+1": "Mostly", "+2": "Always"}
 SHORT = {"-1": "One report", "0": "Half the reports", "+1": "All but one"}
+
+
+def plain(text: str) -> str:
+    """Message text as read, without the marks around a leader's own (literal) words."""
+    return "".join(part for part, _ in segments(text))
 
 
 async def world(db: Database, *, share: str | None = None, scales: int = 2) -> list[int]:
@@ -68,7 +75,9 @@ async def test_form_shows_each_level_description(db: Database) -> None:
     ]
     assert shown[f"confidence_{first}"][0] == ""
     assert shown["share"] == ("private", ["Just me", "Share with my coach"])
-    assert "W48" in reply.text
+    # People read the week by its Monday in their own calendar, never as an ISO week number.
+    assert reply.text.startswith("Check-in for the week of Mon 23 Nov:")
+    assert "W48" not in reply.text
     assert "`nudges`" in reply.text  # no sharing default chosen yet: say where to set it
 
 
@@ -125,7 +134,7 @@ async def test_share_default_and_choice(db: Database) -> None:
     assert "`nudges`" not in reply.text
     done = await submit(db, [only], ["0"], f_share="coach")
     [row] = await checkins(db)
-    assert row.shared_with_coach and "coach will see it" in done.text
+    assert row.shared_with_coach and "marked to share with your coach" in done.text
     assert row.t_score == 50.0
     await submit(db, [only], ["1"], f_share="private")
     [row] = await checkins(db)
@@ -141,7 +150,7 @@ async def test_bad_input_lists_every_problem_and_saves_nothing(db: Database) -> 
         ["3", "2"],  # 3 is off any scale; +2 is not written on the second
         **{f"f_confidence_{first}": "7", "f_note": "n" * 2001, "f_share": "everyone"},
     )
-    assert reply.text.splitlines() == [
+    assert plain(reply.text).splitlines() == [
         "Nothing was saved. Please fix:",
         "• Lead the Monday meeting: “3” is not a level on this goal's scale.",
         "• Lead the Monday meeting: confidence is a number from 1 to 5.",
@@ -153,7 +162,7 @@ async def test_bad_input_lists_every_problem_and_saves_nothing(db: Database) -> 
     [missing] = await turn(
         db, LEADER, form_id="checkin.save", **{f"f_level_{first}": "1", "f_share": "private"}
     )
-    assert "Delegate reporting: choose where you are now." in missing.text
+    assert "Delegate reporting: choose where you are now." in plain(missing.text)
     assert await count(db, CheckIn) == 0
 
 
@@ -252,19 +261,21 @@ async def test_a_late_answer_to_last_weeks_nudge_counts(db: Database) -> None:
 
 
 @pytest.mark.parametrize(
-    ("now", "week"),
+    ("now", "week", "monday"),
     [
         # Sun 1 Nov 2026 23:30 in New York (just after DST ended) is Mon 2 Nov 04:30 UTC
-        (datetime(2026, 11, 2, 4, 30, tzinfo=UTC), "2026-W44"),
+        (datetime(2026, 11, 2, 4, 30, tzinfo=UTC), "2026-W44", "Mon 26 Oct"),
         # Mon 2 Nov 00:30 in New York is still Monday 05:30 UTC
-        (datetime(2026, 11, 2, 5, 30, tzinfo=UTC), "2026-W45"),
+        (datetime(2026, 11, 2, 5, 30, tzinfo=UTC), "2026-W45", "Mon 2 Nov"),
         # Sun 8 Mar 2026 23:30 EDT (the day clocks went forward) is Mon 9 Mar 03:30 UTC
-        (datetime(2026, 3, 9, 3, 30, tzinfo=UTC), "2026-W10"),
+        (datetime(2026, 3, 9, 3, 30, tzinfo=UTC), "2026-W10", "Mon 2 Mar"),
     ],
 )
-async def test_the_week_is_the_leaders_own(db: Database, now: datetime, week: str) -> None:
+async def test_the_week_is_the_leaders_own(
+    db: Database, now: datetime, week: str, monday: str
+) -> None:
     [only] = await world(db, scales=1)
-    await turn(
+    [reply] = await turn(
         db,
         LEADER,
         now=now,
@@ -273,3 +284,68 @@ async def test_the_week_is_the_leaders_own(db: Database, now: datetime, week: st
     )
     [row] = await checkins(db)
     assert row.period == week
+    assert reply.text.startswith(f"Thanks, your check-in for the week of {monday} is saved.")
+
+
+async def test_one_check_in_covering_three_goals_counts_once(db: Database) -> None:
+    ids = await world(db)
+    async with db.transaction() as s:
+        goal = await s.get(Goal, ids[0])
+        assert goal is not None
+        third = Goal(
+            engagement_id=goal.engagement_id,
+            leader_id=goal.leader_id,
+            title="Coach my deputy",
+            levels=SHORT,
+            created_at=T0,
+            updated_at=T0,
+        )
+        s.add(third)
+        await s.flush()
+        ids.append(third.id)
+    await submit(db, ids, ["0", "0", "1"])
+    assert await count(db, CheckIn) == 3  # one row per goal...
+    assert await occasions(db) == 1  # ...but the leader checked in once
+    again = await submit(db, ids, ["1", "0", "1"])  # the same week again: an update
+    assert "updated" in again.text and await occasions(db) == 1
+    await turn(
+        db,
+        LEADER,
+        now=T0 + timedelta(days=7),
+        form_id="checkin.save",
+        **{f"f_level_{i}": "0" for i in ids},
+        f_share="private",
+    )
+    assert await count(db, CheckIn) == 6 and await occasions(db) == 2
+
+
+async def occasions(db: Database) -> int:
+    async with db.reading() as s:
+        leader = await s.scalar(select(Person).where(Person.email == LEADER))
+        assert leader is not None
+        return await checkin_count(db=s, leader=leader)
+
+
+TRICKY = "<b>x</b> Delegate 📊 reporting & “quotes” *bold* `code`"
+
+
+async def test_a_goal_title_stays_literal_in_message_text(db: Database) -> None:
+    [only] = await world(db, scales=1)
+    async with db.transaction() as s:
+        goal = await s.get(Goal, only)
+        assert goal is not None
+        goal.title = TRICKY
+    [reply] = await turn(db, LEADER, form_id="checkin.save", f_share="private")
+    assert f"• {literal(TRICKY)}: choose where you are now." in reply.text
+    html = paragraphs(reply.text)
+    assert (
+        "&lt;b&gt;x&lt;/b&gt; Delegate 📊 reporting &amp; “quotes” *bold* `code`: choose where"
+        in html
+    )
+    assert "<strong>" not in html and "<code>" not in html
+    assert LITERAL_OPEN not in html and LITERAL_CLOSE not in html
+    # the same title inside a bad level value is kept literal too
+    [bad] = await turn(
+        db, LEADER, form_id="checkin.save", f_share="private", **{f"f_level_{only}": "*9*"}
+    )
+    assert f"“{literal('*9*')}” is not a level" in bad.text

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.ui import Message
+from bot.ui import Message, literal
 from storage.db import Database
 from storage.models import CheckIn, Goal, OutboxMessage, Person
 from tests.bot.test_booking_flow import COACH, LEADER, button, count, turn
@@ -64,11 +64,11 @@ async def test_add_a_goal_from_the_list(db: Database) -> None:
     assert (goal.baseline_level, goal.themes, goal.status) == (-1, ["delegation", "team"], "active")
     shown, summary = replies
     assert shown.title == "Delegate the weekly reporting"
-    assert "*−1*  I hand over one report" in shown.text
+    assert f"*−1*  {literal('I hand over one report')}" in shown.text  # the words stay literal
     facts = {f.label: f.value for f in shown.facts}
     assert facts["Where you started"] == "−1"
     assert facts["Themes"] == "Delegation, Team"
-    assert facts["Check-ins"] == "none yet"
+    assert facts["Check-ins by week"] == "none yet"
     assert "Goal added." in summary.text and "add 2 more" in summary.text
 
 
@@ -212,8 +212,9 @@ async def test_trend_in_week_order_and_latest_t_score(db: Database) -> None:
             )
     shown, summary = await turn(db, LEADER, text="goals")
     facts = {f.label: f.value for f in shown.facts}
-    assert facts["Check-ins"] == "W45 −1 → W46 0 → W47 +1"
-    assert "latest check-in (W47) scores 60.0" in summary.text
+    assert facts["Check-ins by week"] == "Mon 2 Nov: −1 → Mon 9 Nov: 0 → Mon 16 Nov: +1"
+    assert "latest check-in (the week of Mon 16 Nov) scores 60.0" in summary.text
+    assert "W4" not in summary.text
 
 
 async def test_a_coach_is_refused_politely(db: Database) -> None:

@@ -108,7 +108,7 @@ async def test_the_open_nudges_prompt_answered_privately_is_encrypted_at_rest(
     # The sharing default is asked once, after the first answer.
     assert "asked only once" in ask.text
     [done] = await turn(db, LEADER, **button(ask, "Share with my coach"))
-    assert "shared with your coach by default" in done.text
+    assert "marked to share with your coach by default" in done.text
     async with db.reading() as s:
         settings = await s.get(NudgeSettings, row.leader_id)
         assert settings is not None and settings.share_default == "coach"
@@ -120,7 +120,7 @@ async def test_an_answer_shared_with_the_coach_and_the_default_preselected(db: D
     assert shown.form is not None
     assert next(f for f in shown.form.fields if f.name == "share").initial == "coach"
     replies = await turn(db, LEADER, **submit(shown, answer=ANSWER, share="coach"))
-    assert [m.text for m in replies] == ["Saved and shared with your coach."]
+    assert [m.text for m in replies] == ["Saved, marked to share with your coach."]
     [row] = await reflections(db)
     assert row.shared_with_coach is True
     [private] = await turn(db, LEADER, **button(replies[0], "Make it private"))
@@ -170,7 +170,7 @@ async def test_a_reply_while_the_nudge_is_open_is_saved_and_only_the_author_can_
     [row] = await reflections(db)
     assert row.shared_with_coach is False
     [shared] = await turn(db, LEADER, **toggle)
-    assert shared.text == "This answer is now shared with your coach."
+    assert shared.text == "This answer is now marked to share with your coach."
     [row] = await reflections(db)
     assert row.shared_with_coach is True
     # Answered: the next free text is not a reflection; the bot points to the coach.
@@ -182,7 +182,7 @@ async def test_a_reply_while_the_nudge_is_open_is_saved_and_only_the_author_can_
 async def test_a_reply_uses_the_sharing_default(db: Database) -> None:
     await world(db, share="coach")
     replies = await turn(db, LEADER, text=ANSWER)
-    assert len(replies) == 1 and "shared it with your coach" in replies[0].text
+    assert len(replies) == 1 and "marked to share with your coach" in replies[0].text
     assert [b.label for b in replies[0].buttons] == ["Make it private"]
     [row] = await reflections(db)
     assert row.shared_with_coach is True
@@ -216,3 +216,30 @@ async def test_coaches_are_told_reflections_are_for_leaders(db: Database) -> Non
     [free] = await turn(db, COACH, text="I have a question about my client today")
     assert "didn't recognise" in free.text
     assert await count(db, Reflection) == 0
+
+
+async def test_answer_on_an_already_answered_nudge_says_so_then_offers_another(
+    db: Database,
+) -> None:
+    await world(db)
+    nudge = await the_nudge(db)
+    answer_button = {"action_id": "reflect.open", "value": str(nudge.id)}
+    [shown] = await turn(db, LEADER, **answer_button)
+    await turn(db, LEADER, **submit(shown, answer=ANSWER, share="private"))
+    assert (await the_nudge(db)).status == "answered"
+    for again in (answer_button, {"text": "reflect"}):
+        [reply] = await turn(db, LEADER, **again)
+        assert reply.text.startswith("You've already answered this week's reflection.")
+        assert "No reflection is waiting" not in reply.text
+        assert "isn't this week's scheduled prompt" in reply.text
+        assert reply.form is not None and reply.form.context.startswith(":")  # an ad-hoc prompt
+
+
+async def test_with_nothing_sent_this_week_the_prompt_is_unscheduled(db: Database) -> None:
+    w = await world(db, nudge=False)
+    async with db.transaction() as s:
+        old = reflection_nudge(w, T0 - timedelta(days=8))
+        old.status = "answered"
+        s.add(old)
+    [reply] = await turn(db, LEADER, text="reflect")
+    assert reply.text.startswith("No reflection is waiting for you this week")

@@ -5,7 +5,18 @@ from __future__ import annotations
 import base64
 from html.parser import HTMLParser
 
-from bot.ui import Attachment, Button, Choices, Fact, Form, FormField, Message, Option
+from bot.ui import (
+    Attachment,
+    Button,
+    Choices,
+    Fact,
+    Form,
+    FormField,
+    Message,
+    Option,
+    literal,
+    segments,
+)
 from handlers.web.render import inline, paragraphs, render_message
 from prompts import Copy
 from tests.factories import T0
@@ -204,3 +215,23 @@ def test_attachments_become_download_links_with_the_file_inside() -> None:
     href = links[0]["href"] or ""
     assert href.startswith("data:text/calendar;base64,")
     assert base64.b64decode(href.split(",", 1)[1]).decode() == ics
+
+
+def test_literal_words_are_escaped_but_never_formatted() -> None:
+    title = "<b>x</b> Delegate 📊 reporting & “quotes” *bold* `code`"
+    html = paragraphs(f"*Note*: {literal(title)}: choose where you are now `here`")
+    assert html == (
+        "<p><strong>Note</strong>: &lt;b&gt;x&lt;/b&gt; Delegate 📊 reporting &amp; “quotes” "
+        "*bold* `code`: choose where you are now <code>here</code></p>"
+    )
+    assert inline(literal("*a*") + " *b*") == "*a* <strong>b</strong>"
+    fact = render(Message(text="t", facts=(Fact(label="Goal", value=literal("*x*")),)))
+    assert "<dd>*x*</dd>" in fact
+
+
+def test_literal_cannot_be_broken_out_of_and_stray_marks_vanish() -> None:
+    sneaky = literal("a\x0f *b* \x0e")  # the marks inside are removed, so all stays literal
+    assert segments(sneaky) == [("a *b* ", True)]
+    assert inline(sneaky) == "a *b* "
+    assert inline("\x0e*c*") == "<strong>c</strong>"  # an unclosed mark is dropped
+    assert segments("") == []
