@@ -10,15 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.basics import echo, menu
 from bot.nudges import plans
-from bot.nudges.quiet import QuietHours
+from bot.nudges.context import paused as nudges_paused
+from bot.nudges.messages import KEEP_ACTION
+from bot.nudges.quiet import QuietHours, defer_out_of_quiet
 from bot.nudges.schedule import period_of, wall_instant
 from bot.people import current_engagement
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
-from bot.timefmt import is_valid_zone, local, show
+from bot.timefmt import abbreviation, is_valid_zone, local
 from bot.ui import Button, Fact, Form, FormField, Message, Option
 from storage.models import Nudge, NudgePlan, NudgeSettings, Person, Programme
 
 SNOOZE = timedelta(hours=3)
+QUIET = QuietHours()
 SHARE_CHOICES = ("private", "coach")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
@@ -49,6 +52,12 @@ def leaders_only(turn: Turn, key: str = "prefs.leaders_only") -> Message | None:
 
 def _say(turn: Turn, key: str, **values: object) -> list[Message]:
     return [Message(text=turn.copy(key, **values), buttons=menu(turn))]
+
+
+def day_label(day: date, today: date) -> str:
+    """A local date such as 'Tue 1 Dec' (with the year when it is not this year's)."""
+    label = f"{day:%a} {day.day} {day:%b}"
+    return label if day.year == today.year else f"{label} {day.year}"
 
 
 def _a_year_after(day: date) -> date:
@@ -87,7 +96,7 @@ async def pause(turn: Turn) -> list[Message]:
     until = wall_instant(day, time(0), who.timezone)
     settings = await settings_to_change(turn.db, who, now)
     settings.paused_indefinitely, settings.paused_until = False, until
-    return _say(turn, "prefs.paused_until", when=show(until, who.timezone))
+    return _say(turn, "nudges.paused_until_date", day=day_label(day, today))
 
 
 @ROUTES.command("resume")
@@ -98,11 +107,7 @@ async def resume(turn: Turn) -> list[Message]:
         return [refused]
     who, now = turn.interaction.who, turn.interaction.now
     settings = await settings_of(turn.db, who)
-    paused = settings is not None and (
-        settings.paused_indefinitely
-        or (settings.paused_until is not None and settings.paused_until > now)
-    )
-    if settings is None or not paused:
+    if settings is None or not nudges_paused(settings, now):
         return _say(turn, "prefs.not_paused")
     settings.paused_indefinitely, settings.paused_until, settings.updated_at = False, None, now
     return _say(turn, "prefs.resumed")
@@ -142,21 +147,56 @@ async def skip(turn: Turn) -> list[Message]:
     nudge, plan = found
     now = turn.interaction.now
     plan.skip_period, plan.updated_at = nudge.period, now
+    plan.snoozed_until = None  # a snooze pressed before must not bring it back
     if nudge.status in ("scheduled", "sent"):
         nudge.status, nudge.skip_reason = "skipped", "leader: not this week"
     return _say(turn, "prefs.skipped")
 
 
+def _coming_back(turn: Turn, at: datetime) -> dict[str, object]:
+    """How a snoozed nudge's return is said: '08:00', 'tomorrow', 'Fri 1 Jan, 08:00 EST'."""
+    copy, now, zone = turn.copy, turn.interaction.now, turn.interaction.who.timezone
+    here, today = local(at, zone), local(now, zone).date()
+    if here.date() == today:
+        day = copy("nudges.day_today")
+    elif here.date() == today + timedelta(days=1):
+        day = copy("nudges.day_tomorrow")
+    else:
+        day = copy("nudges.day_other", weekday=f"{here:%A}")
+    when = f"{here:%a} {here.day} {here:%b}, {here:%H:%M} {abbreviation(here)}"
+    return {"clock": f"{here:%H:%M}", "day": day, "when": when}
+
+
 @ROUTES.action("nudge.snooze")
 async def snooze(turn: Turn) -> list[Message]:
-    """Snooze for three hours."""
+    """Snooze for three hours (or to the end of quiet hours): the nudge comes back once, then."""
     found = await _current_nudge(turn)
     if isinstance(found, list):
         return found
-    _nudge, plan = found
-    now, zone = turn.interaction.now, turn.interaction.who.timezone
-    plan.snoozed_until, plan.updated_at = now + SNOOZE, now
-    return _say(turn, "prefs.snoozed", when=show(now + SNOOZE, zone))
+    nudge, plan = found
+    who, now = turn.interaction.who, turn.interaction.now
+    if nudge.status != "sent":
+        return _say(turn, f"nudges.snooze_{'skipped' if nudge.status == 'skipped' else 'closed'}")
+    pending = plan.snoozed_until
+    if pending is not None and pending > now and nudge.sent_at and pending > nudge.sent_at:
+        return _say(turn, "nudges.snooze_already", **_coming_back(turn, pending))
+    settings = await settings_of(turn.db, who)
+    allowed = settings is not None and settings.quiet_hours_ok
+    back = defer_out_of_quiet(now + SNOOZE, who.timezone, QUIET, allowed)
+    if nudges_paused(settings, back):
+        return _say(turn, "nudges.snooze_paused")
+    plan.snoozed_until, plan.updated_at = back, now
+    key = "nudges.snooze_set" if back == now + SNOOZE else "nudges.snooze_set_quiet"
+    return _say(turn, key, **_coming_back(turn, back))
+
+
+@ROUTES.action(KEEP_ACTION)
+async def keep(turn: Turn) -> list[Message]:
+    """Keep them coming (the back-off question): nothing changes, nudges go on fortnightly."""
+    refused = leaders_only(turn)
+    if refused:
+        return [refused]
+    return _say(turn, "nudges.kept")
 
 
 async def _programme_of(turn: Turn) -> Programme | list[Message]:
@@ -192,7 +232,9 @@ def _summary(turn: Turn, settings: NudgeSettings | None, programme: Programme) -
     if settings is not None and settings.paused_indefinitely:
         status = copy("prefs.status_paused")
     elif settings is not None and settings.paused_until and settings.paused_until > now:
-        status = copy("prefs.status_paused_until", when=show(settings.paused_until, who.timezone))
+        back = local(settings.paused_until, who.timezone).date()
+        today = local(now, who.timezone).date()
+        status = copy("nudges.status_paused_until_date", day=day_label(back, today))
     facts.append(Fact(label=copy("prefs.status"), value=status))
     return facts
 
@@ -201,22 +243,30 @@ def _select(name: str, label: str, options: tuple[Option, ...], initial: str) ->
     return FormField(name=name, label=label, kind="select", options=options, initial=initial)
 
 
-def _form(turn: Turn, settings: NudgeSettings | None, programme: Programme) -> Form:
+def _form(
+    turn: Turn,
+    settings: NudgeSettings | None,
+    programme: Programme,
+    values: dict[str, str] | None = None,
+) -> Form:
+    """The settings form, filled from `values` (a rejected submission) or the current settings."""
     copy, zone = turn.copy, turn.interaction.who.timezone
+    given = values or {}
     days = tuple(Option(label=copy(f"prefs.day_{d}"), value=str(d)) for d in range(7))
     fields: list[FormField] = []
     for kind in KINDS:
         day, at = plans.effective_time(kind=kind, settings=settings, programme=programme)
-        fields.append(_select(f"{kind}_day", copy(f"prefs.field_{kind}_day"), days, str(day)))
+        day_text = given.get(f"{kind}_day", str(day))
+        fields.append(_select(f"{kind}_day", copy(f"prefs.field_{kind}_day"), days, day_text))
         label = copy(f"prefs.field_{kind}_time", zone=zone)
-        fields.append(
-            FormField(name=f"{kind}_time", label=label, kind="time", initial=f"{at:%H:%M}")
-        )
+        clock = given.get(f"{kind}_time", f"{at:%H:%M}")
+        fields.append(FormField(name=f"{kind}_time", label=label, kind="time", initial=clock))
     quiet = tuple(Option(label=copy(f"prefs.quiet_option_{v}"), value=v) for v in ("no", "yes"))
     quiet_ok = settings is not None and settings.quiet_hours_ok
-    fields.append(_select("quiet", copy("prefs.field_quiet"), quiet, "yes" if quiet_ok else "no"))
+    quiet_text = given.get("quiet", "yes" if quiet_ok else "no")
+    fields.append(_select("quiet", copy("prefs.field_quiet"), quiet, quiet_text))
     shares = tuple(Option(label=copy(f"prefs.share_option_{c}"), value=c) for c in SHARE_CHOICES)
-    share = (settings.share_default if settings is not None else None) or "private"
+    share = given.get("share", (settings.share_default if settings else None) or "private")
     fields.append(_select("share", copy("prefs.field_share"), shares, share))
     return Form(
         form_id="nudges.settings",
@@ -286,9 +336,11 @@ async def save_settings(turn: Turn) -> list[Message]:
         return programme
     copy, who, now = turn.copy, turn.interaction.who, turn.interaction.now
     chosen, quiet_ok, share, problems = _check(turn)
-    again = Button(label=copy("prefs.again"), action_id=COMMAND_ACTION, value="nudges")
     if problems:
-        return [Message(text="\n".join((copy("prefs.problems"), *problems)), buttons=(again,))]
+        before = await settings_of(turn.db, who)
+        form = _form(turn, before, programme, dict(turn.interaction.form))
+        return [Message(text="\n".join((copy("prefs.problems"), *problems)), form=form)]
+    again = Button(label=copy("prefs.again"), action_id=COMMAND_ACTION, value="nudges")
     settings = await settings_to_change(turn.db, who, now)
     (r_day, r_time), (c_day, c_time) = chosen["reflection"], chosen["checkin"]
     # Equal to the programme's: stored as None, so the leader keeps following the programme.

@@ -13,6 +13,7 @@ from storage.models import Person
 OPEN_ACTION = {"reflection": "reflect.open", "checkin": "checkin.open"}
 SKIP_ACTION = "nudge.skip"
 SNOOZE_ACTION = "nudge.snooze"
+KEEP_ACTION = "nudge.keep"
 
 
 def buttons(copy: Copy, *, kind: str, nudge_id: int) -> tuple[Button, ...]:
@@ -56,6 +57,17 @@ def reminder_message(
     )
 
 
+def snoozed_message(*, person: Person, kind: str, nudge_id: int, prompt: str | None) -> Message:
+    """A snoozed nudge coming back when its snooze is over, with its buttons (snooze again)."""
+    copy = copy_for(person.locale)
+    values: dict[str, object] = {"prompt": prompt or ""} if kind == "reflection" else {}
+    return Message(
+        title=copy(f"nudges.snoozed_title_{kind}"),
+        text=copy(f"nudges.snoozed_{kind}", **values),
+        buttons=buttons(copy, kind=kind, nudge_id=nudge_id),
+    )
+
+
 def ask_pause_message(*, person: Person) -> Message:
     """Asked once after three ignored nudges in a row: pause, or keep going fortnightly."""
     copy = copy_for(person.locale)
@@ -64,5 +76,6 @@ def ask_pause_message(*, person: Person) -> Message:
         text=copy("nudges.ask_pause"),
         buttons=(
             Button(label=copy("nudges.button_pause"), action_id=COMMAND_ACTION, value="pause"),
+            Button(label=copy("nudges.button_keep"), action_id=KEEP_ACTION, value=""),
         ),
     )

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.nudges import plans
+from bot.nudges.messages import ask_pause_message
 from bot.ui import Message
 from storage.db import Database
 from storage.models import Nudge, NudgePlan, NudgeSettings, Person
-from tests.bot.test_booking_flow import COACH, LEADER, turn
+from tests.bot.test_booking_flow import COACH, LEADER, button, turn
 from tests.bot.test_reflect_flow import OTHER, reflection_nudge, world
 from tests.factories import T0
 
@@ -71,12 +72,15 @@ async def test_pause_indefinitely_then_resume(db: Database) -> None:
 async def test_pause_until_the_start_of_a_local_date(db: Database) -> None:
     await world(db)
     [paused] = await turn(db, LEADER, text="pause 2026-12-05")
-    assert paused.text.startswith("Nudges are paused until Sat 5 Dec 2026, 00:00 EST.")
+    assert paused.text == (
+        "Nudges are paused. They start again on Sat 5 Dec. Type *resume* to restart them sooner."
+    )
     found = await settings(db)
     assert found is not None and not found.paused_indefinitely
     assert found.paused_until == datetime(2026, 12, 5, 5, 0, tzinfo=UTC)
     # Across the US change of 14 Mar 2027: midnight EDT is 04:00 UTC.
-    await turn(db, LEADER, text="pause 2027-03-15")
+    [spring] = await turn(db, LEADER, text="pause 2027-03-15")
+    assert spring.text.startswith("Nudges are paused. They start again on Mon 15 Mar 2027.")
     found = await settings(db)
     assert found is not None and found.paused_until == datetime(2027, 3, 15, 4, 0, tzinfo=UTC)
     await turn(db, LEADER, text="pause")
@@ -106,7 +110,7 @@ async def test_bad_pause_dates_change_nothing(db: Database, arg: str, says: str)
 async def test_a_year_ahead_is_the_limit(db: Database) -> None:
     await world(db)
     [reply] = await turn(db, LEADER, text="pause 2027-11-24")
-    assert reply.text.startswith("Nudges are paused until Wed 24 Nov 2027")
+    assert reply.text.startswith("Nudges are paused. They start again on Wed 24 Nov 2027.")
 
 
 async def test_not_this_week_skips_the_period_and_only_the_owner_can(db: Database) -> None:
@@ -142,11 +146,45 @@ async def test_snooze_three_hours(db: Database) -> None:
         nudge = await s.scalar(select(Nudge))
     assert nudge is not None
     [done] = await turn(db, LEADER, action_id="nudge.snooze", value=str(nudge.id))
-    assert done.text == "Snoozed for 3 hours, until Tue 24 Nov 2026, 08:00 EST."
+    assert done.text == "Snoozed: I'll bring it back at 08:00 today (Tue 24 Nov, 08:00 EST)."
     plan = await plan_of(db, "reflection")
     assert plan.snoozed_until == T0 + timedelta(hours=3)
     [stale] = await turn(db, LEADER, action_id="nudge.snooze", value="nope")
     assert "expired" in stale.text
+
+
+async def test_snooze_in_quiet_hours_states_and_keeps_the_real_time(db: Database) -> None:
+    await world(db)
+    async with db.reading() as s:
+        nudge = await s.scalar(select(Nudge))
+    assert nudge is not None
+    # 04:30 in New York: three hours on is 07:30, still quiet, so it comes at 08:00.
+    early = T0 - timedelta(minutes=30)
+    [done] = await turn(db, LEADER, now=early, action_id="nudge.snooze", value=str(nudge.id))
+    assert done.text == (
+        "Snoozed. Three hours from now falls in your quiet hours (20:00–08:00), "
+        "so I'll bring it back at 08:00 today (Tue 24 Nov, 08:00 EST)."
+    )
+    assert (await plan_of(db, "reflection")).snoozed_until == datetime(2026, 11, 24, 13, tzinfo=UTC)
+
+
+async def test_keep_them_coming_changes_nothing(db: Database) -> None:
+    await world(db)
+    async with db.reading() as s:
+        leader = await s.scalar(select(Person).where(Person.email == LEADER))
+    assert leader is not None
+    asked = ask_pause_message(person=leader)
+    assert [b.label for b in asked.buttons] == ["Pause", "Keep them coming"]
+    before = await plan_of(db, "reflection")
+    [reply] = await turn(db, LEADER, **button(asked, "Keep them coming"))
+    assert reply.text.startswith(
+        "Fine, I'll keep them coming: one every two weeks until you answer"
+    )
+    after = await plan_of(db, "reflection")
+    assert (after.cadence_weeks, after.next_due_at) == (before.cadence_weeks, before.next_due_at)
+    assert await settings(db) is None
+    [refused] = await turn(db, COACH, **button(asked, "Keep them coming"))
+    assert refused.text.startswith("Nudge settings are for leaders")
 
 
 def facts(message: Message) -> dict[str, str]:
@@ -213,7 +251,10 @@ async def test_bad_settings_save_nothing(
     await world(db)
     [reply] = await turn(db, LEADER, form_id="nudges.settings", **{**GOOD, **change})
     assert reply.text.startswith("Nothing was saved:") and says in reply.text
-    assert [b.label for b in reply.buttons] == ["Change settings"]
+    # The form again, with what the leader entered (right and wrong), not the stored values.
+    assert reply.form is not None and reply.form.form_id == "nudges.settings"
+    entered = {k.removeprefix("f_"): v for k, v in {**GOOD, **change}.items()}
+    assert {f.name: f.initial for f in reply.form.fields} == entered
     assert await settings(db) is None
     assert replans == []
 
@@ -251,7 +292,7 @@ async def test_the_settings_show_a_pause(db: Database) -> None:
     await world(db)
     await turn(db, LEADER, text="pause 2026-12-05")
     [shown] = await turn(db, LEADER, text="nudges")
-    assert facts(shown)["Status"] == "paused until Sat 5 Dec 2026, 00:00 EST"
+    assert facts(shown)["Status"] == "paused; they start again on Sat 5 Dec"
     await turn(db, LEADER, text="pause")
     [shown] = await turn(db, LEADER, text="nudges")
     assert facts(shown)["Status"] == "paused until you resume"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import update
 
+from bot.nudges.nonresponders import reminder_instants
 from bot.nudges.sweep import mark_answered
 from bot.ui import Message
 from storage.db import Database
-from storage.models import Nudge, NudgePlan
+from storage.models import Nudge, NudgePlan, NudgeSettings
 from tests.bot.nudges.test_sweep_kit import nudge_world, nudges, outbox, sweep
 
 DUE = datetime(2026, 11, 30, 14, tzinfo=UTC)  # Monday 09:00 EST
@@ -63,7 +64,7 @@ async def test_a_reminder_is_not_sent_stale_beyond_the_grace(db: Database) -> No
     assert await outbox(db, "nudge_reminder") == []
 
 
-async def test_snooze_on_a_sent_nudge_brings_its_one_reminder_forward(db: Database) -> None:
+async def test_a_snooze_does_not_use_up_the_day_later_reminder(db: Database) -> None:
     w = await nudge_world(db, now=SETUP)
     await sweep(db, SETUP)
     await sweep(db, DUE)
@@ -74,8 +75,35 @@ async def test_snooze_on_a_sent_nudge_brings_its_one_reminder_forward(db: Databa
             .values(snoozed_until=DUE + timedelta(hours=3))
         )
     await sweep(db, DUE + timedelta(hours=2, minutes=59))
-    assert await outbox(db, "nudge_reminder") == []
+    assert await outbox(db, "nudge_snooze") == []
     await sweep(db, DUE + timedelta(hours=3))
     await sweep(db, DUE + timedelta(hours=24))
-    rows = await outbox(db, "nudge_reminder")
-    assert len(rows) == 1 and rows[0].created_at == DUE + timedelta(hours=3)
+    [back] = await outbox(db, "nudge_snooze")
+    assert back.created_at == DUE + timedelta(hours=3)
+    [reminder] = await outbox(db, "nudge_reminder")
+    assert reminder.created_at == DUE + timedelta(hours=24)
+    (nudge,) = await nudges(db)
+    assert nudge.reminded_at == DUE + timedelta(hours=24)
+
+
+async def test_the_day_later_reminder_waits_out_quiet_hours_and_the_clock_stops_there(
+    db: Database,
+) -> None:
+    # Friday 21:00 local is allowed for this leader... until they turn quiet hours back on.
+    w = await nudge_world(db, now=SETUP, reflection=(4, time(21)), quiet_ok=True)
+    friday = datetime(2026, 11, 28, 2, tzinfo=UTC)  # Fri 27 Nov 21:00 EST
+    await sweep(db, SETUP)
+    await sweep(db, friday)
+    async with db.transaction() as s:
+        settings = await s.get(NudgeSettings, w.leader.id)
+        assert settings is not None
+        settings.quiet_hours_ok = False
+    morning = datetime(2026, 11, 29, 13, tzinfo=UTC)  # Sun 08:00 EST, not Sat 21:00
+    async with db.reading() as s:
+        found = await reminder_instants(db=s, start=friday, end=friday + timedelta(days=2))
+    assert found == [morning]
+    await sweep(db, friday + timedelta(hours=24))
+    assert await outbox(db, "nudge_reminder") == []
+    await sweep(db, morning)
+    [reminder] = await outbox(db, "nudge_reminder")
+    assert reminder.created_at == morning
