@@ -25,6 +25,11 @@ def literal(text: str) -> str:
     return f"{LITERAL_OPEN}{clean}{LITERAL_CLOSE}"
 
 
+def plain(text: str) -> str:
+    """`text` with the literal marks removed (for plain-text fallbacks and previews)."""
+    return text.replace(LITERAL_OPEN, "").replace(LITERAL_CLOSE, "")
+
+
 def segments(text: str) -> list[tuple[str, bool]]:
     """`text` split into (part, is_literal) pairs, markers removed (stray ones are dropped)."""
     out: list[tuple[str, bool]] = []

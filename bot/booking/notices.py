@@ -14,7 +14,7 @@ from bot.booking.ics import Method, invite, safe_zone
 from bot.booking.model import Slot
 from bot.outbox import enqueue
 from bot.timefmt import show
-from bot.ui import Attachment, Message
+from bot.ui import Attachment, Message, literal
 from prompts import Copy, copy_for
 from storage.models import Booking, BookingSeat, CoachProfile, Person, Programme
 
@@ -49,7 +49,7 @@ class Parties:
 def what(copy: Copy, booking: Booking) -> str:
     """The session inside a sentence: 'coaching session', 'group session “Title”'."""
     if booking.kind == "group":
-        return copy("notices.what_group", title=booking.title)
+        return copy("notices.what_group", title=literal(booking.title or ""))
     return copy(f"notices.what_{'chemistry' if booking.kind == 'chemistry' else 'session'}")
 
 

@@ -13,7 +13,7 @@ from bot.flows.booking import days_message, engagement_of, refusal
 from bot.flows.picks import Pick
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.timefmt import show
-from bot.ui import Button, Message
+from bot.ui import Button, Message, literal
 from storage.models import Booking, BookingSeat, Person, Programme
 
 MAX_SESSIONS_SHOWN = 10
@@ -25,7 +25,7 @@ def describe(turn: Turn, booking: Booking, others: str) -> str:
     minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
     kind = copy(f"sessions.kind_{booking.kind}")
     if booking.kind == "group" and booking.title:
-        kind = f"{kind} “{booking.title}”"
+        kind = f"{kind} “{literal(booking.title)}”"
     line = copy(
         "booking.session_line",
         when=show(booking.starts_at, zone),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.booking.model import Slot
 from bot.booking.notices import announce, join_link_ready
-from bot.ui import Message
+from bot.ui import Message, literal, plain
 from storage.db import Database
 from storage.models import (
     Booking,
@@ -85,7 +85,8 @@ async def test_joining_a_group_tells_the_coach_who_and_how_full(db: Database) ->
     assert row.person_id == ids.coach
     to_coach = Message.from_payload(row.payload)
     assert to_coach.title == "Someone joined your group session"
-    assert "Jo Park joined your group session “Leading change”" in to_coach.text
+    assert "Jo Park joined your group session “Leading change”" in plain(to_coach.text)
+    assert literal("Leading change") in to_coach.text  # the coach's own words, never formatted
     assert "2 of 3 places taken." in to_coach.text and not to_coach.attachments
     assert mine is not None and again is not None and mine.text == again.text
     assert "Wed 2 Dec 2026, 01:00 AEDT" in mine.text and "Ana Ruiz" in mine.text
@@ -132,7 +133,7 @@ async def test_a_coach_moving_a_group_tells_each_leader_in_their_own_zone(db: Da
             actor=coach,
             previous=previous,
         )
-    texts = {r.person_id: Message.from_payload(r.payload).text for r in await rows(db)}
+    texts = {r.person_id: plain(Message.from_payload(r.payload).text) for r in await rows(db)}
     assert set(texts) == {ids.leader, jo_id}
     assert "from Tue 1 Dec 2026, 09:00 EST to Tue 1 Dec 2026, 10:00 EST" in texts[ids.leader]
     assert "from Wed 2 Dec 2026, 01:00 AEDT to Wed 2 Dec 2026, 02:00 AEDT" in texts[jo_id]
@@ -162,7 +163,7 @@ async def test_a_new_group_session_is_confirmed_to_its_coach(db: Database) -> No
         mine = await announce(db=s, booking=booking, event="booked", now=NOW, actor=coach)
     assert await rows(db) == []
     assert mine is not None and mine.title == "Group session booked"
-    assert mine.text == (
+    assert plain(mine.text) == (
         "Your group session “Leading change” is set up for Tue 1 Dec 2026, 14:00 GMT "
         "(60 minutes). 0 of 3 places taken."
     )
