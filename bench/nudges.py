@@ -201,7 +201,24 @@ class Probe:
                   f"{1000 * secs / max(1, claimed):6.3f} ms/plan", file=out)  # fmt: skip
 
 
-async def plan(db: Database, fig: Figures, profile: bool, cprofile: bool = False) -> None:
+async def _sweeper(db: Database, fig: Figures, totals: dict[str, int], now: datetime) -> None:
+    """One sweeper at `now`: sweep until a sweep finds nothing due (as the nudges job does)."""
+    while True:
+        began = time.perf_counter()
+        async with db.transaction() as s:
+            result = await nudge_due(db=s, now=now)
+        fig.sweeps += 1
+        for k in totals:
+            totals[k] += getattr(result, k)
+        if result.claimed == 0:
+            fig.empty_s += time.perf_counter() - began
+            return
+        fig.busy_ms.append(1000 * (time.perf_counter() - began))
+
+
+async def plan(
+    db: Database, fig: Figures, profile: bool, cprofile: bool = False, sweepers: int = 1
+) -> None:
     """ensure_plans on the Sunday, then 5-minute sweeps through every zone's Monday morning."""
     started = time.perf_counter()
     async with db.transaction() as s:
@@ -218,17 +235,7 @@ async def plan(db: Database, fig: Figures, profile: bool, cprofile: bool = False
     started = time.perf_counter()
     try:
         while now <= MORNING_ENDS:
-            while True:
-                began = time.perf_counter()
-                async with db.transaction() as s:
-                    result = await nudge_due(db=s, now=now)
-                fig.sweeps += 1
-                for k in totals:
-                    totals[k] += getattr(result, k)
-                if result.claimed == 0:
-                    fig.empty_s += time.perf_counter() - began
-                    break
-                fig.busy_ms.append(1000 * (time.perf_counter() - began))
+            await asyncio.gather(*(_sweeper(db, fig, totals, now) for _ in range(sweepers)))
             now += STEP
         fig.sweep_s = time.perf_counter() - started
     finally:
@@ -355,7 +362,8 @@ async def bench(label: str, url: str, args: argparse.Namespace, base: str) -> Fi
         fig = Figures(label, world, seed_s=time.perf_counter() - started)
         await _settle(db)
         if nudge_due is not None:
-            await plan(db, fig, args.profile, args.cprofile)
+            sweepers = args.sweepers if db.is_postgres else 1
+            await plan(db, fig, args.profile, args.cprofile, sweepers)
         else:
             print("bot/nudges/sweep.py not there yet: synthetic outbox", file=sys.stderr)
             await synthetic_outbox(db, args.leaders)
@@ -434,6 +442,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--cprofile", action="store_true", help="cProfile the sweeps (stderr)")
+    parser.add_argument(
+        "--sweepers",
+        type=int,
+        default=1,
+        help="concurrent sweepers on PostgreSQL (SKIP LOCKED claims), as replicas would run",
+    )
     args = parser.parse_args()
     figs: list[Figures] = []
     with mock_chat_server() as base, tempfile.TemporaryDirectory() as tmp:
