@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -69,6 +70,9 @@ class Database:
         self._reader = async_sessionmaker(
             self.engine.execution_options(sqlite_deferred=True), expire_on_commit=False
         )
+        # SQLite has one writer: writers of this process queue here, first come first served,
+        # instead of polling the file lock (busy_timeout sleeps up to 100 ms between tries).
+        self._sqlite_writers = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,7 +87,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction (BEGIN IMMEDIATE on SQLite): commit on success, else roll back."""
-        async with self._writer() as session, session.begin():
+        if self._sqlite_writers is None:
+            async with self._writer() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_writers, self._writer() as session, session.begin():
             yield session
 
     @asynccontextmanager
