@@ -23,6 +23,8 @@ class Recipient:
     tenant_key: str | None = None
     dm_channel_id: str | None = None
     conversation_ref: dict[str, Any] | None = None
+    unreachable_reason: str | None = None
+    unreachable_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,15 @@ class RateLimited:
 
 @dataclass(frozen=True)
 class Failed:
-    """Not delivered: retry later when `retryable`, else dead-letter with `reason`."""
+    """Not delivered: retry later when `retryable`, else dead-letter with `reason`.
+
+    `unreachable`: the platform has no way to reach this person (no member with that email,
+    user gone): the outcome also marks their identity unreachable, so later rows fail at once.
+    """
 
     reason: str
     retryable: bool
+    unreachable: bool = False
 
 
 SendResult = Sent | RateLimited | Failed

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import store
 from bot.delivery.backoff import backoff
+from bot.delivery.identities import mark_unreachable
 from bot.delivery.report import DispatchReport
 from bot.delivery.store import Claim
 from bot.ports import Failed, SendResult, Sent
@@ -105,4 +106,10 @@ class MarkBuffer:
             ok = await store.mark_retry(db=db, claim=claim, next_at=next_at, error=result.reason)
             return "retrying", ok
         reason = result.reason if isinstance(result, Failed) else "unexpected send result"
+        if isinstance(result, Failed) and result.unreachable:
+            delivery = claim.delivery
+            tenant_key = delivery.recipient.tenant_key or delivery.bucket.partition(":")[2]
+            await mark_unreachable(
+                db, delivery.recipient.person_id, delivery.channel, reason, at, tenant_key
+            )
         return "dead", await store.mark_dead(db=db, claim=claim, error=reason)

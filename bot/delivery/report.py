@@ -1,8 +1,18 @@
-"""What one dispatcher pass did, in counts (never ids of people, never message text)."""
+"""What one dispatcher pass did, in counts (never ids of people, never message text).
+
+Also who cannot be reached on their platform, for the admin (`unreachable_people`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Person, PlatformIdentity
 
 
 @dataclass
@@ -33,3 +43,30 @@ class DispatchReport:
         return ", ".join(
             f"{f.name.replace('_', ' ')} {getattr(self, f.name)}" for f in fields(self)
         )
+
+
+class UnreachablePerson(NamedTuple):
+    """Someone a chat platform cannot reach, for the admin: who, where, why, since when."""
+
+    name: str
+    email: str
+    platform: str
+    reason: str
+    since: datetime | None
+
+
+async def unreachable_people(db: AsyncSession) -> list[UnreachablePerson]:
+    """Everyone marked unreachable on a platform, longest-standing first."""
+    rows = await db.execute(
+        select(
+            Person.name,
+            Person.email,
+            PlatformIdentity.platform,
+            PlatformIdentity.unreachable_reason,
+            PlatformIdentity.unreachable_since,
+        )
+        .join(PlatformIdentity, PlatformIdentity.person_id == Person.id)
+        .where(PlatformIdentity.unreachable_reason.is_not(None))
+        .order_by(PlatformIdentity.unreachable_since, Person.name)
+    )
+    return [UnreachablePerson(n, e, p, r or "", s) for n, e, p, r, s in rows]

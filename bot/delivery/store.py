@@ -17,13 +17,13 @@ from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.identities import known_id, learn_identity, short
 from bot.outbox import TASK
 from bot.ports import Delivery, Recipient
 from bot.ui import Message
 from storage.models import DeliveryHold, OutboxMessage, Person, PlatformIdentity
 
-MAX_ERROR = 200
-LEARNABLE = ("dm_channel_id", "conversation_ref")
+LEARNABLE = ("dm_channel_id", "conversation_ref", "external_id", "tenant_key")
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,6 @@ class ClaimBatch:
 
     claims: list[Claim]
     dead: int
-
-
-def short(reason: str) -> str:
-    """A reason trimmed to fit `last_error`."""
-    return reason if len(reason) <= MAX_ERROR else reason[: MAX_ERROR - 1] + "…"
 
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -224,10 +219,12 @@ async def _recipients(*, db: AsyncSession, rows: Sequence[Any]) -> dict[tuple[in
             email=person.email,
             timezone=person.timezone,
             locale=person.locale,
-            external_id=ident.external_id if ident else None,
+            external_id=ident.external_id if ident and known_id(ident.external_id) else None,
             tenant_key=ident.tenant_key if ident else None,
             dm_channel_id=ident.dm_channel_id if ident else None,
             conversation_ref=ident.conversation_ref if ident else None,
+            unreachable_reason=ident.unreachable_reason if ident else None,
+            unreachable_since=ident.unreachable_since if ident else None,
         )
     return out
 
@@ -251,17 +248,24 @@ async def mark_sent(
 ) -> bool:
     """Record a delivery (and what the platform taught us about the recipient)."""
     done = await db.scalar(_SENT, {**_fence(claim), "at": at, "ref": ref})
+    recipient, platform = claim.delivery.recipient, claim.delivery.channel
+    external_id = learned.get("external_id")
+    if isinstance(external_id, str) and known_id(external_id):
+        tenant_key = str(learned.get("tenant_key") or recipient.tenant_key or "")
+        await learn_identity(db, recipient.person_id, platform, tenant_key, external_id, at)
     values: dict[str, Any] = {}
     if isinstance(learned.get("dm_channel_id"), str):
         values["dm_channel_id"] = learned["dm_channel_id"]
     if isinstance(learned.get("conversation_ref"), dict):
         values["conversation_ref"] = learned["conversation_ref"]
+    if recipient.unreachable_reason is not None:
+        values.update(unreachable_reason=None, unreachable_since=None)
     if values:
         await db.execute(
             update(PlatformIdentity)
             .where(
-                PlatformIdentity.person_id == claim.delivery.recipient.person_id,
-                PlatformIdentity.platform == claim.delivery.channel,
+                PlatformIdentity.person_id == recipient.person_id,
+                PlatformIdentity.platform == platform,
             )
             .values(**values)
         )

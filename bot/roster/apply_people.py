@@ -71,7 +71,14 @@ def ensure_identities(
     now: datetime,
     tally: Tally,
 ) -> None:
-    """Create or update the person's Slack and Teams identities (never removes one)."""
+    """Create or update the person's Slack and Teams identities (never removes one).
+
+    Importing someone again also clears their "unreachable" marks: the admin fixed the roster
+    (or the person joined the workspace), so the next message tries once more.
+    """
+    for ident in person.identities:
+        if ident.unreachable_reason is not None:
+            ident.unreachable_reason, ident.unreachable_since = None, None
     for platform, external, tenant in (
         ("slack", slack_id, ctx.slack_tenant),
         ("teams", teams_id, ctx.teams_tenant),

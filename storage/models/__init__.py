@@ -10,6 +10,7 @@ from storage.models.privacy import Erasure
 from storage.models.programme import Engagement, Programme
 from storage.models.progress import CheckIn, Goal, Handoff, Nudge, Reflection
 from storage.models.sessions import Booking, BookingSeat, CoachBusy
+from storage.models.slack import SlackInstallation
 
 __all__ = [
     "AuditEntry",
@@ -35,6 +36,7 @@ __all__ = [
     "PlatformIdentity",
     "Programme",
     "Reflection",
+    "SlackInstallation",
     "SlackWorkspace",
     "TeamsTenant",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, Timestamped
+from storage.types import UTCDateTime
 
 
 class Organisation(Timestamped, Base):
@@ -38,6 +41,8 @@ class SlackWorkspace(Base):
     )
     team_id: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    stopped_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
     organisation: Mapped[Organisation] = relationship(back_populates="slack_workspaces")
 

@@ -10,6 +10,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from bot.delivery.identities import mark_unreachable
 from bot.roster import RosterError
 from bot.roster.schema import REQUIRED_LEADER_COLUMNS, CoachIn, OrganisationIn, ProgrammeIn
 from storage.db import Database
@@ -427,3 +428,22 @@ async def test_capacity_counts_leaders_already_assigned(db: Database) -> None:
     assert await snapshot(db) == before
     # Re-importing the same two leaders is not double-counted.
     assert not (await load_csv(db, two)).changed
+
+
+async def test_importing_someone_again_clears_their_unreachable_mark(db: Database) -> None:
+    await load(db, EXAMPLES / "org.yaml")
+    await load(db, EXAMPLES / "leaders.csv")
+    async with db.transaction() as s:
+        person = await s.scalar(select(Person).where(Person.role == "leader").limit(1))
+        assert person is not None
+        await mark_unreachable(s, person.id, "slack", "no member with that email", T0, "T1")
+    await load(db, EXAMPLES / "leaders.csv")
+    async with db.reading() as s:
+        marks = list(
+            await s.scalars(
+                select(PlatformIdentity.unreachable_reason).where(
+                    PlatformIdentity.unreachable_reason.is_not(None)
+                )
+            )
+        )
+    assert marks == []
