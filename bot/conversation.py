@@ -48,10 +48,9 @@ def _pick(interaction: Interaction) -> Handler | None:
     return ROUTES.free_text if interaction.kind == "text" else None
 
 
-async def respond(*, db: AsyncSession, interaction: Interaction) -> list[Message]:
-    """Handle an interaction and queue its replies to the channel it came from."""
-    replies = await handle(db=db, interaction=interaction)
-    for message in replies:
+async def queue(*, db: AsyncSession, interaction: Interaction, messages: list[Message]) -> None:
+    """Queue replies in the outbox to the channel (and workspace) the interaction came from."""
+    for message in messages:
         await enqueue(
             db=db,
             person=interaction.who,
@@ -60,4 +59,10 @@ async def respond(*, db: AsyncSession, interaction: Interaction) -> list[Message
             channel=interaction.channel,
             bucket=bucket_for(interaction.channel, interaction.tenant_key),
         )
+
+
+async def respond(*, db: AsyncSession, interaction: Interaction) -> list[Message]:
+    """Handle an interaction and queue its replies to the channel it came from."""
+    replies = await handle(db=db, interaction=interaction)
+    await queue(db=db, interaction=interaction, messages=replies)
     return replies

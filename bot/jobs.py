@@ -29,6 +29,8 @@ class JobContext:
     database: Database
     dispatcher: Dispatcher
     calendar: CalendarPort | None = None
+    replayers: tuple[Callable[[datetime], Awaitable[int]], ...] = ()
+    """Chat edges' replays of inbound events recorded but never handled (a crash after the ack)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,14 @@ async def nudge_times(ctx: JobContext, start: datetime, end: datetime) -> list[d
     return sorted({*plans, *reminders})
 
 
+async def inbox_sweep(ctx: JobContext, now: datetime) -> str:
+    """Handle chat events that were recorded and acknowledged but never handled."""
+    done = 0
+    for replay in ctx.replayers:
+        done += await replay(now)
+    return f"{done} inbox events replayed"
+
+
 async def outbox_sweep(ctx: JobContext, now: datetime) -> str:
     """Deliver every due outbox row: the safety net behind the edges' wake-ups."""
     report = await ctx.dispatcher.dispatch_due(now=now)
@@ -122,6 +132,7 @@ JOBS: tuple[Job, ...] = (
         "send weekly reflection and check-in nudges",
         due=nudge_times,
     ),
+    Job("inbox", inbox_sweep, timedelta(minutes=1), "handle chat events lost after their ack"),
     Job("outbox", outbox_sweep, timedelta(seconds=15), "deliver due outbox messages"),
 )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -24,6 +25,23 @@ SECRET_FILE = "secret.key"  # noqa: S105  (a file name, not a secret)
 MIN_SECRET_LENGTH = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 OPERATIONAL_BACKENDS = ("sqlite", "postgresql")
+
+
+def _fail(model: str, names: list[str], message: str) -> NoReturn:
+    """Raise a settings error naming each of `names` with `message`."""
+    problems = [
+        InitErrorDetails(
+            type=PydanticCustomError("settings_missing", message), loc=(name,), input=None
+        )
+        for name in names
+    ]
+    raise ValidationError.from_exception_data(model, problems)
+
+
+def _together(model: str, given: dict[str, bool], message: str) -> None:
+    """Settings that only work together: all given, or none; else name the missing ones."""
+    if any(given.values()) and not all(given.values()):
+        _fail(model, [name for name, ok in given.items() if not ok], message)
 
 
 class Settings(BaseSettings):
@@ -46,6 +64,11 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Multi-workspace OAuth install (optional): client id and secret together, or neither.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_oauth_url: str = "https://slack.com/oauth/v2/authorize"
+    slack_redirect_url: str | None = None  # default: the app's only redirect URL at Slack
 
     teams_app_id: str | None = None
     teams_app_password: SecretStr | None = None
@@ -72,29 +95,64 @@ class Settings(BaseSettings):
     @classmethod
     def _graph_all_or_none(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         settings = handler(data)
-        given = {
-            "graph_tenant_id": bool(settings.graph_tenant_id),
-            "graph_client_id": bool(settings.graph_client_id),
-            "graph_client_secret": settings.graph_client_secret is not None
-            and bool(settings.graph_client_secret.get_secret_value()),
-        }
-        if any(given.values()) and not all(given.values()):
-            names = "GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET"
-            problems = [
-                InitErrorDetails(
-                    type=PydanticCustomError(
-                        "graph_incomplete",
-                        "not set: Graph calendars need {names} together (or none of them)",
-                        {"names": names},
-                    ),
-                    loc=(name,),
-                    input=None,
-                )
-                for name, ok in given.items()
-                if not ok
-            ]
-            raise ValidationError.from_exception_data(cls.__name__, problems)
+        secret = settings.graph_client_secret
+        _together(
+            cls.__name__,
+            {
+                "graph_tenant_id": bool(settings.graph_tenant_id),
+                "graph_client_id": bool(settings.graph_client_id),
+                "graph_client_secret": secret is not None and bool(secret.get_secret_value()),
+            },
+            "not set: Graph calendars need GRAPH_TENANT_ID, GRAPH_CLIENT_ID and "
+            "GRAPH_CLIENT_SECRET together (or none of them)",
+        )
         return settings
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _slack_oauth_pair(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        settings = handler(data)
+        secret = settings.slack_client_secret
+        _together(
+            cls.__name__,
+            {
+                "slack_client_id": bool(settings.slack_client_id),
+                "slack_client_secret": secret is not None and bool(secret.get_secret_value()),
+            },
+            "not set: the Slack OAuth install needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "together (or neither)",
+        )
+        return settings
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _slack_reachable(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        settings = handler(data)
+        if settings.slack_enabled and not (
+            settings.slack_signing_secret or settings.slack_app_token
+        ):
+            _fail(
+                cls.__name__,
+                ["slack_signing_secret"],
+                "not set: Slack needs SLACK_SIGNING_SECRET (HTTP mode, /slack/events) or "
+                "SLACK_APP_TOKEN (Socket Mode, no public URL)",
+            )
+        return settings
+
+    @field_validator("slack_redirect_url")
+    @classmethod
+    def _slack_redirect(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        url = urlsplit(value.strip())
+        local = url.scheme == "http" and url.hostname in ("127.0.0.1", "::1", "localhost")
+        if not (url.scheme == "https" or local) or not url.hostname:
+            raise ValueError(
+                "must be an https:// URL, e.g. https://coach.example.com/slack/oauth_redirect"
+            )
+        if url.path.rstrip("/") != "/slack/oauth_redirect":
+            raise ValueError("must end with /slack/oauth_redirect (the path the bot serves)")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod
@@ -124,8 +182,14 @@ class Settings(BaseSettings):
 
     @property
     def slack_enabled(self) -> bool:
-        """True when Slack credentials are configured."""
-        return self.slack_bot_token is not None
+        """True when Slack is configured: a bot token, or OAuth installs (a token per team)."""
+        return self.slack_bot_token is not None or self.slack_oauth_enabled
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        """True when the multi-workspace OAuth install (/slack/install) is configured."""
+        secret = self.slack_client_secret
+        return bool(self.slack_client_id and secret and secret.get_secret_value())
 
     @property
     def teams_enabled(self) -> bool:

@@ -22,7 +22,9 @@ def test_local_mode_generates_an_owner_only_secret_once(tmp_path: Path) -> None:
 
 
 def test_secret_required_when_a_platform_is_configured(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-1")  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-1", slack_app_token="xapp-1"
+    )
     assert not settings.local_mode
     with pytest.raises(SystemExit, match="SECRET_KEY"):
         resolve_secret(settings)
@@ -66,3 +68,9 @@ def test_short_secrets_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SECRET_KEY", "short")
     with pytest.raises(SystemExit, match="at least 32 characters"):
         resolve_secret(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+
+
+def test_slack_without_a_way_in_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(_env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-1")  # type: ignore[call-arg]
+    assert "SLACK_SIGNING_SECRET (HTTP mode, /slack/events) or SLACK_APP_TOKEN" in str(bad.value)
