@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.flows.basics import menu, with_menu
 from bot.goals.gas import LEVELS
 from bot.goals.goal_form import FORM_ID, check_goal, goal_form
+from bot.goals.levels import level_name
 from bot.goals.store import (
     MAX_ACTIVE,
     active_goals,
@@ -23,6 +24,7 @@ from bot.goals.store import (
 from bot.people import current_engagement
 from bot.routes import ROUTES, Turn
 from bot.ui import Button, Fact, Message, literal
+from prompts import Copy
 from storage.models import CheckIn, Engagement, Goal
 
 
@@ -73,13 +75,20 @@ async def goals_overview(turn: Turn, engagement: Engagement, note: str = "") -> 
     return replies
 
 
+def level_line(copy: Copy, goal: Goal, level: int) -> str:
+    """A described level of the goal's scale: its sign, then the leader's own words (literal)."""
+    return copy(
+        "goals.level_line", level=shown_level(level), text=literal(goal.levels[level_name(level)])
+    )
+
+
 def goal_message(turn: Turn, goal: Goal, checkins: list[CheckIn]) -> Message:
     """One goal: status, level descriptions, baseline, themes, trend; buttons while active."""
     copy = turn.copy
     scale = [
-        copy("goals.level_line", level=shown_level(lv), text=literal(goal.levels[key]))
+        level_line(copy, goal, lv)
         for lv in sorted(LEVELS, reverse=True)
-        if (key := f"{lv:+d}" if lv else "0") in goal.levels
+        if level_name(lv) in goal.levels
     ]
     facts = [
         Fact(label=copy("goals.status"), value=copy(f"goals.status_{goal.status}")),

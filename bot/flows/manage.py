@@ -14,6 +14,7 @@ from bot.flows.picks import Pick
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.timefmt import show
 from bot.ui import Button, Message, literal
+from prompts import Copy
 from storage.models import Booking, BookingSeat, Person, Programme
 
 MAX_SESSIONS_SHOWN = 10
@@ -21,7 +22,11 @@ MAX_SESSIONS_SHOWN = 10
 
 def describe(turn: Turn, booking: Booking, others: str) -> str:
     """E.g. '*Tue 1 Dec 2026, 09:00 EST* · Coaching session with Ana Ruiz (60 min)'."""
-    copy, zone = turn.copy, turn.interaction.who.timezone
+    return session_line(turn.copy, turn.interaction.who.timezone, booking, others)
+
+
+def session_line(copy: Copy, zone: str, booking: Booking, others: str) -> str:
+    """One session as a line in `zone`: when, kind (group title, places), with whom, join link."""
     minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
     kind = copy(f"sessions.kind_{booking.kind}")
     if booking.kind == "group" and booking.title:

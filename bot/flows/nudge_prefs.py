@@ -18,6 +18,7 @@ from bot.people import current_engagement
 from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.timefmt import abbreviation, is_valid_zone, local
 from bot.ui import Button, Fact, Form, FormField, Message, Option
+from prompts import Copy
 from storage.models import Nudge, NudgePlan, NudgeSettings, Person, Programme
 
 SNOOZE = timedelta(hours=3)
@@ -211,12 +212,19 @@ async def _programme_of(turn: Turn) -> Programme | list[Message]:
     return engagement.programme
 
 
-def _share_label(turn: Turn, share: str | None) -> str:
-    return turn.copy(f"prefs.share_{share}" if share in SHARE_CHOICES else "prefs.share_unset")
+def _share_label(copy: Copy, share: str | None) -> str:
+    return copy(f"prefs.share_{share}" if share in SHARE_CHOICES else "prefs.share_unset")
 
 
 def _summary(turn: Turn, settings: NudgeSettings | None, programme: Programme) -> list[Fact]:
-    copy, who, now = turn.copy, turn.interaction.who, turn.interaction.now
+    who, now = turn.interaction.who, turn.interaction.now
+    return summary_facts(turn.copy, who.timezone, now, settings, programme)
+
+
+def summary_facts(
+    copy: Copy, zone: str, now: datetime, settings: NudgeSettings | None, programme: Programme
+) -> list[Fact]:
+    """Nudge days and times (local wall times), quiet hours, sharing default and pause status."""
     facts = []
     for kind in KINDS:
         day, at = plans.effective_time(kind=kind, settings=settings, programme=programme)
@@ -227,13 +235,13 @@ def _summary(turn: Turn, settings: NudgeSettings | None, programme: Programme) -
         Fact(label=copy("prefs.quiet"), value=copy(f"prefs.quiet_{'yes' if quiet_ok else 'no'}"))
     )
     share = settings.share_default if settings is not None else None
-    facts.append(Fact(label=copy("prefs.share"), value=_share_label(turn, share)))
+    facts.append(Fact(label=copy("prefs.share"), value=_share_label(copy, share)))
     status = copy("prefs.status_on")
     if settings is not None and settings.paused_indefinitely:
         status = copy("prefs.status_paused")
     elif settings is not None and settings.paused_until and settings.paused_until > now:
-        back = local(settings.paused_until, who.timezone).date()
-        today = local(now, who.timezone).date()
+        back = local(settings.paused_until, zone).date()
+        today = local(now, zone).date()
         status = copy("nudges.status_paused_until_date", day=day_label(back, today))
     facts.append(Fact(label=copy("prefs.status"), value=status))
     return facts
