@@ -14,9 +14,10 @@ from bot.nudges.plans import zone_of
 from bot.nudges.prompt_bank import Prompt, choose, load_bank, stage_for
 from bot.nudges.schedule import period_of
 from bot.people import current_engagement
-from bot.routes import COMMAND_ACTION, ROUTES, Turn
+from bot.routes import ROUTES, Turn
 from bot.timefmt import local
 from bot.ui import Button, Form, FormField, Message, Option
+from prompts import Copy
 from storage.models import BookingSeat, Engagement, Goal, Nudge, Reflection
 
 ANSWER_MAX = 4000
@@ -118,30 +119,8 @@ async def reflect(turn: Turn) -> list[Message]:
         prompt, lead = await choose_now(turn, engagement), await _lead_for_unscheduled(turn)
     settings = await settings_of(turn.db, who)
     share = settings.share_default if settings is not None else None
-    form = Form(
-        form_id="reflect.answer",
-        title=copy("reflect.form_title"),
-        submit_label=copy("reflect.form_submit"),
-        context=f"{nudge.id if nudge is not None else ''}:{prompt.id}",
-        fields=(
-            FormField(
-                name="answer",
-                label=copy("reflect.answer_label"),
-                kind="multiline",
-                placeholder=copy("reflect.answer_hint"),
-                max_length=ANSWER_MAX,
-            ),
-            FormField(
-                name="share",
-                label=copy("reflect.share_label"),
-                kind="select",
-                options=tuple(
-                    Option(label=copy(f"reflect.share_{c}"), value=c) for c in SHARE_CHOICES
-                ),
-                initial=share or "private",
-            ),
-        ),
-    )
+    context = f"{nudge.id if nudge is not None else ''}:{prompt.id}"
+    form = answer_form(copy, context=context, share=share or "private")
     text = f"{lead}{copy('reflect.prompt', text=prompt.text)}\n\n{copy('reflect.form_intro')}"
     return [Message(title=copy("reflect.title"), text=text, form=form)]
 
@@ -194,6 +173,35 @@ async def _saved(turn: Turn, reflection: Reflection, prefix: str) -> list[Messag
     return replies
 
 
+def answer_form(copy: Copy, *, context: str, share: str, answer: str = "") -> Form:
+    """The reflection form: the answer (as typed so far) and who sees it."""
+    return Form(
+        form_id="reflect.answer",
+        title=copy("reflect.form_title"),
+        submit_label=copy("reflect.form_submit"),
+        context=context,
+        fields=(
+            FormField(
+                name="answer",
+                label=copy("reflect.answer_label"),
+                kind="multiline",
+                placeholder=copy("reflect.answer_hint"),
+                max_length=ANSWER_MAX,
+                initial=answer,
+            ),
+            FormField(
+                name="share",
+                label=copy("reflect.share_label"),
+                kind="select",
+                options=tuple(
+                    Option(label=copy(f"reflect.share_{c}"), value=c) for c in SHARE_CHOICES
+                ),
+                initial=share,
+            ),
+        ),
+    )
+
+
 @ROUTES.form("reflect.answer")
 async def answer(turn: Turn) -> list[Message]:
     """Save the answer from the form with the chosen sharing; empty or too long saves nothing."""
@@ -206,12 +214,18 @@ async def answer(turn: Turn) -> list[Message]:
     if engagement is None or _prompt(prompt_id) is None:
         return [Message(text=copy("common.expired_form"), buttons=menu(turn))]
     text = values.get("answer", "").strip()
-    again = Button(label=copy("reflect.again_button"), action_id=COMMAND_ACTION, value="reflect")
+    problem = ""
     if not text:
-        return [Message(text=copy("reflect.empty"), buttons=(again,))]
-    if len(text) > ANSWER_MAX:
-        too_long = copy("reflect.too_long", length=len(text), limit=ANSWER_MAX)
-        return [Message(text=too_long, buttons=(again,))]
+        problem = copy("reflect.empty")
+    elif len(text) > ANSWER_MAX:
+        problem = copy("reflect.too_long", length=len(text), limit=ANSWER_MAX)
+    if problem:  # the form again, as typed, so nothing is lost and nothing is saved
+        chosen = values.get("share", "")
+        share = chosen if chosen in SHARE_CHOICES else "private"
+        form = answer_form(
+            copy, context=values.get("context", ""), share=share, answer=values.get("answer", "")
+        )
+        return [Message(title=copy("reflect.title"), text=problem, form=form)]
     nudge = await turn.db.get(Nudge, int(nudge_id)) if nudge_id.isdigit() else None
     if nudge is not None and (nudge.person_id != who.id or nudge.kind != KIND):
         nudge = None
