@@ -30,7 +30,7 @@ test: $(STAMP) chromium
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
 
-## lint: ruff check, ruff format --check, mypy --strict on bot/ and storage/
+## lint: ruff check, ruff format --check, mypy --strict on bot/, storage/, handlers/ and app.py
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.clock import VirtualClock, system_now
+from bot.delivery.report import unreachable_people
 from bot.demo import next_monday, run_demo
 from bot.dispatcher import Dispatcher
 from bot.jobs import JobContext, run_due, run_due_through, sweep_step
@@ -30,6 +32,10 @@ from bot.roster import RosterError, import_path
 from bot.scheduler import build_scheduler, scheduler_state
 from bot.settings import Settings, resolve_secret
 from handlers.graph import graph_from_settings
+from handlers.slack.app import Slack, socket_mode_handler
+from handlers.slack.events import replay_stale
+from handlers.slack.oauth import add_oauth_routes
+from handlers.slack.wiring import slack_edge_from_settings, slack_sender_from_settings
 from handlers.web import WebDeps, WebSender, add_web_routes
 from storage.crypto import Keyring
 from storage.db import Database
@@ -50,6 +56,7 @@ class Runtime:
     clock: VirtualClock
     dispatcher: Dispatcher
     jobs: JobContext
+    slack: Slack | None = None
 
 
 def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runtime:
@@ -62,9 +69,18 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
     graph = graph_from_settings(settings, database=database, clock=clock.now)
     if graph is not None:  # optional: without it, "calendar" rows wait and slots use rules only
         senders["calendar"], calendar = graph
+    slack_parts = slack_sender_from_settings(settings, database=database, clock=clock.now)
+    if slack_parts is not None:
+        senders["slack"] = slack_parts.sender
     dispatcher = Dispatcher(database=database, senders=senders, clock=clock.now)
-    jobs = JobContext(database, dispatcher, calendar=calendar)
-    return Runtime(settings, database, clock, dispatcher, jobs)
+    slack = None
+    if slack_parts is not None:
+        slack = slack_edge_from_settings(
+            settings, slack_parts, database=database, dispatcher=dispatcher, clock=clock.now
+        )
+    replayers = (partial(replay_stale, slack.edge),) if slack else ()
+    jobs = JobContext(database, dispatcher, calendar=calendar, replayers=replayers)
+    return Runtime(settings, database, clock, dispatcher, jobs, slack)
 
 
 async def prepare_database(rt: Runtime, *, load_sample: bool = False) -> None:
@@ -98,6 +114,9 @@ def build_web_app(rt: Runtime, scheduler: AsyncIOScheduler | None) -> web.Applic
         local_mode=rt.settings.local_mode,
     )
     add_web_routes(app, deps=deps)
+    if rt.slack is not None:
+        rt.slack.add_routes(app)
+        add_oauth_routes(app, rt.settings, rt.slack.clients.tokens, rt.clock.now)
     return app
 
 
@@ -121,10 +140,10 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
             f"HOST={rt.settings.host}: the local playground has no sign-in, so in local mode "
             "it only listens on 127.0.0.1 (or ::1). Configure Slack or Teams to serve publicly."
         )
-    if not rt.settings.local_mode:
+    if rt.settings.teams_enabled:
         log.warning(
-            "this version has no Slack or Teams adapter yet: /slack/events and /api/messages "
-            "are not served, and messages for those platforms stay queued in the outbox"
+            "this version has no Teams adapter yet: /api/messages is not served, and messages "
+            "for Teams stay queued in the outbox"
         )
     await prepare_database(rt, load_sample=True)
     scheduler = (
@@ -143,6 +162,7 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
         ) from None
     if scheduler:
         scheduler.start()
+    socket = await start_socket_mode(rt)
     mode = describe_mode(rt.settings, rt.database.engine.dialect.name)
     print(f"Coach Companion is serving on http://{rt.settings.host}:{port}/ in {mode}", flush=True)
     stop = asyncio.Event()
@@ -150,9 +170,24 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
     try:
         await stop.wait()
     finally:
+        if socket is not None:
+            await socket.close_async()
         if scheduler:
             scheduler.shutdown(wait=False)
+        if rt.slack is not None:
+            await rt.slack.edge.settle()
         await runner.cleanup()
+
+
+async def start_socket_mode(rt: Runtime) -> Any:
+    """Connect to Slack over Socket Mode when SLACK_APP_TOKEN is set (no public URL needed)."""
+    token = rt.settings.slack_app_token
+    if rt.slack is None or token is None:
+        return None
+    handler = socket_mode_handler(rt.slack, token.get_secret_value())
+    await handler.connect_async()
+    log.info("connected to Slack over Socket Mode")
+    return handler
 
 
 class CliError(Exception):
@@ -258,6 +293,21 @@ async def cmd_privacy(
         raise CliError(str(exc)) from None
 
 
+async def cmd_unreachable(rt: Runtime) -> int:
+    """Print the people a chat platform cannot reach, oldest first."""
+    async with rt.database.reading() as db:
+        people = await unreachable_people(db)
+    if not people:
+        print("Everyone on the roster can be reached (or has not been tried yet).")
+        return 0
+    who = "1 person" if len(people) == 1 else f"{len(people)} people"
+    print(f"{who} cannot be reached:")
+    for p in people:
+        since = p.since.strftime("%Y-%m-%d %H:%M UTC") if p.since else "unknown"
+        print(f"- {p.name} <{p.email}> on {p.platform}: {p.reason} (since {since})")
+    return 0
+
+
 async def cmd_db(rt: Runtime, action: str) -> int:
     """Upgrade the schema, or re-encrypt confidential columns under the newest key."""
     if action == "upgrade":
@@ -308,6 +358,13 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="a simulated programme on a fresh temporary database")
     d.add_argument("--weeks", type=int, default=2, help="weeks to simulate, 1 to 12 (default 2)")
     d.add_argument("--start", help="virtual start, ISO 8601 with offset (default: next Monday)")
+    pe = sub.add_parser("people", help="people the bot needs an admin to look at")
+    pe.add_argument(
+        "action",
+        choices=["unreachable"],
+        help="unreachable: people a chat platform cannot reach (e.g. no Slack member with "
+        "their email), with the reason and since when",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument(
         "action",
@@ -373,6 +430,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         command = cmd_run_due(rt, now)
     elif args.command == "privacy":
         command = cmd_privacy(rt, args.action, args.email, out=args.out, confirmed=args.yes)
+    elif args.command == "people":
+        command = cmd_unreachable(rt)
     else:
         command = cmd_db(rt, args.action)
     return asyncio.run(_run(rt, command))

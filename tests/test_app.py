@@ -36,7 +36,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         app.main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for command in ("serve", "import", "run-due", "privacy", "demo", "db"):
+    for command in ("serve", "import", "run-due", "privacy", "people", "demo", "db"):
         assert command in out
 
 
@@ -190,3 +190,29 @@ async def test_served_app_moves_the_clock_through_the_real_sweeps(
         await client.close()
         await rt.database.dispose()
     assert count(local, "outbox") > 0  # a week of sweeps welcomed the sample organisation
+
+
+def test_people_unreachable_lists_who_a_platform_cannot_reach(
+    local: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert app.main(["import", str(EXAMPLES / "org.yaml")]) == 0
+    assert app.main(["import", str(EXAMPLES / "leaders.csv")]) == 0
+    capsys.readouterr()
+    assert app.main(["people", "unreachable"]) == 0
+    assert "Everyone on the roster can be reached" in capsys.readouterr().out
+    with sqlite3.connect(local / "coach.db") as conn:
+        (person_id,) = conn.execute(
+            "SELECT id FROM people WHERE email = 'aisha.khan@northwind.example'"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO platform_identities (person_id, platform, tenant_key, external_id, "
+            "unreachable_reason, unreachable_since, created_at) VALUES (?, 'slack', 'T1', ?, "
+            "'unreachable on Slack: no member with that email', '2026-11-24 10:00:00', "
+            "'2026-11-24 10:00:00')",
+            (person_id, f"?{person_id}"),
+        )
+    assert app.main(["people", "unreachable"]) == 0
+    out = capsys.readouterr().out
+    assert "1 person cannot be reached" in out
+    assert "aisha.khan@northwind.example> on slack: unreachable on Slack: no member" in out
+    assert "(since 2026-11-24 10:00 UTC)" in out

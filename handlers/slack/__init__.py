@@ -1,0 +1,1 @@
+"""The Slack adapter: Block Kit rendering, payload parsing, sending and the Bolt edge."""
