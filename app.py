@@ -35,6 +35,7 @@ from handlers.graph import graph_from_settings
 from handlers.slack.app import Slack, socket_mode_handler
 from handlers.slack.events import replay_stale
 from handlers.slack.oauth import add_oauth_routes
+from handlers.slack.startup import SlackStartError, check_token, link_workspace
 from handlers.slack.wiring import slack_edge_from_settings, slack_sender_from_settings
 from handlers.web import WebDeps, WebSender, add_web_routes
 from storage.crypto import Keyring
@@ -64,7 +65,9 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
     keyring = Keyring.from_setting(resolve_secret(settings))
     database = Database(settings.operational_url, keyring)
     clock = clock or VirtualClock()
-    senders: dict[str, Sender] = {"web": WebSender()}
+    # The playground's "web" channel exists in local mode only: elsewhere a message routed to it
+    # waits (and is reported) instead of being marked sent with nobody to read it.
+    senders: dict[str, Sender] = {"web": WebSender()} if settings.local_mode else {}
     calendar: CalendarPort | None = None
     graph = graph_from_settings(settings, database=database, clock=clock.now)
     if graph is not None:  # optional: without it, "calendar" rows wait and slots use rules only
@@ -146,6 +149,7 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
             "for Teams stay queued in the outbox"
         )
     await prepare_database(rt, load_sample=True)
+    await check_slack(rt)
     scheduler = (
         build_scheduler(rt.jobs, rt.clock.now, first_run=system_now()) if with_scheduler else None
     )
@@ -177,6 +181,18 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
         if rt.slack is not None:
             await rt.slack.edge.settle()
         await runner.cleanup()
+
+
+async def check_slack(rt: Runtime) -> None:
+    """With SLACK_BOT_TOKEN: the token works (auth.test) and its workspace has an organisation."""
+    token = rt.settings.slack_bot_token
+    if rt.slack is None or token is None:
+        return
+    try:
+        team_id, name = await check_token(token.get_secret_value(), rt.settings.slack_api_url)
+    except SlackStartError as error:
+        raise CliError(str(error)) from None
+    print(await link_workspace(rt.database, team_id, name), flush=True)
 
 
 async def start_socket_mode(rt: Runtime) -> Any:

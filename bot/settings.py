@@ -137,7 +137,41 @@ class Settings(BaseSettings):
                 "not set: Slack needs SLACK_SIGNING_SECRET (HTTP mode, /slack/events) or "
                 "SLACK_APP_TOKEN (Socket Mode, no public URL)",
             )
+        if not settings.slack_enabled and (
+            settings.slack_signing_secret or settings.slack_app_token
+        ):  # never fall back to local mode (and its sample data) on a half-configured server
+            _fail(
+                cls.__name__,
+                ["slack_bot_token"],
+                "not set: SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set, but Slack also needs "
+                "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                "(OAuth install)",
+            )
         return settings
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, value: str) -> str:
+        url = urlsplit(value.strip())
+        if url.scheme not in ("https", "http") or not url.netloc:
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        if url.scheme == "http" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("must be https (http only for a local stand-in on 127.0.0.1)")
+        return value.strip() if value.strip().endswith("/") else value.strip() + "/"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _slack_bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token (xoxb-...), not a user or app-level token")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _slack_app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token (xapp-...) with connections:write")
+        return value
 
     @field_validator("slack_redirect_url")
     @classmethod

@@ -68,11 +68,15 @@ def _current_heads(url: str) -> set[str]:
 
 
 def is_up_to_date(url: str) -> bool:
-    """True when the database at `url` is migrated to the newest revision."""
+    """True when the database at `url` is migrated to the newest revision (False if unreadable)."""
     from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import OperationalError
 
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    return _current_heads(url) == heads
+    try:
+        return _current_heads(url) == heads
+    except OperationalError:  # e.g. a SQLite file whose folder does not exist yet
+        return False
 
 
 def new_revision(message: str) -> None:

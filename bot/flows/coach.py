@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from bot.routes import COMMAND_ACTION, ROUTES, Turn
 from bot.timefmt import is_valid_zone, local, show, zone_info
 from bot.ui import Button, Form, FormField, Message, Option
 from prompts import Copy
-from storage.models import Booking, CoachBusy
+from storage.models import Booking, CoachBusy, Programme
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
@@ -179,6 +180,14 @@ async def group(turn: Turn) -> list[Message]:
     programmes = await coached_programmes(turn.db, who)
     if not programmes:
         return [Message(text=copy("coach.group_no_programme"))]
+    return [Message(text=copy("coach.group_intro"), form=group_form(turn, programmes))]
+
+
+def group_form(
+    turn: Turn, programmes: list[Programme], typed: Mapping[str, str] | None = None
+) -> Form:
+    """The group-session form, filled with what the coach typed (after a problem) if given."""
+    copy, who, typed = turn.copy, turn.interaction.who, typed or {}
     form = Form(
         form_id="group.create",
         title=copy("coach.group_title"),
@@ -213,7 +222,11 @@ async def group(turn: Turn) -> list[Message]:
             ),
         ),
     )
-    return [Message(text=copy("coach.group_intro"), form=form)]
+    fields = tuple(
+        f.model_copy(update={"initial": typed[f.name][: f.max_length]}) if typed.get(f.name) else f
+        for f in form.fields
+    )
+    return form.model_copy(update={"fields": fields})
 
 
 @ROUTES.form("group.create")
@@ -235,9 +248,10 @@ async def group_create(turn: Turn) -> list[Message]:
         programmes=programmes,
         now=now,
     )
-    if not isinstance(draft, GroupDraft):
+    if not isinstance(draft, GroupDraft):  # the form again, as typed, with what to fix
         text = "\n".join((copy("coach.group_problems"), *draft))
-        return [Message(text=text, buttons=(again,))]
+        typed = {k: str(v) for k, v in turn.interaction.form.items()}
+        return [Message(text=text, form=group_form(turn, programmes, typed))]
     try:
         booking = await service.create_group(
             db=turn.db,

@@ -20,7 +20,7 @@ from bot.ui import Button, Form, FormField, Message, Option
 from prompts import Copy
 from storage.models import BookingSeat, Engagement, Goal, Nudge, Reflection
 
-ANSWER_MAX = 4000
+ANSWER_MAX = 3000  # Slack's longest text input; the same limit in every channel
 KIND = "reflection"
 
 
@@ -223,7 +223,10 @@ async def answer(turn: Turn) -> list[Message]:
         chosen = values.get("share", "")
         share = chosen if chosen in SHARE_CHOICES else "private"
         form = answer_form(
-            copy, context=values.get("context", ""), share=share, answer=values.get("answer", "")
+            copy,
+            context=values.get("context", ""),
+            share=share,
+            answer=values.get("answer", "")[:ANSWER_MAX],  # an input never holds more
         )
         return [Message(title=copy("reflect.title"), text=problem, form=form)]
     nudge = await turn.db.get(Nudge, int(nudge_id)) if nudge_id.isdigit() else None

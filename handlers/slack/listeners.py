@@ -92,6 +92,7 @@ def _action(edge: SlackEdge) -> Any:
             value=value,
             trigger_id=body.get("trigger_id"),
             in_modal=view.get("type") == "modal",
+            from_home=view.get("type") == "home",
         )
         if action_id == OPEN_FORM:
             await open_stored_form(edge, said)

@@ -45,6 +45,7 @@ class Said:
     event_id: str | None = None
     trigger_id: str | None = None
     in_modal: bool = False
+    from_home: bool = False
 
 
 @dataclass
@@ -139,7 +140,8 @@ async def run_turn(edge: SlackEdge, said: Said, *, also: Also | None = None) -> 
     if form is not None and not await _open(client, said.trigger_id, view):
         async with edge.database.transaction() as db:  # it goes to the DM as a button instead
             await queue(db=db, interaction=interaction, messages=[form])
-    edge.later(refresh_home(edge, person.id, said.team_id))
+    if said.from_home or said.kind == "submit":  # the Home may be on screen: show the change
+        edge.later(refresh_home(edge, person.id, said.team_id))  # (else: when next opened)
     edge.wake()
     return outcome
 

@@ -147,10 +147,10 @@ async def test_empty_or_too_long_answers_save_nothing(db: Database) -> None:
     [empty] = await turn(db, LEADER, **submit(shown, answer="  \n ", share="private"))
     assert "empty, so nothing was saved" in empty.text
     assert empty.form is not None and empty.form.form_id == "reflect.answer"  # shown again
-    [long] = await turn(db, LEADER, **submit(shown, answer="x" * 4001, share="coach"))
-    assert "4001 characters; the limit is 4000" in long.text
+    [long] = await turn(db, LEADER, **submit(shown, answer="x" * 3001, share="coach"))
+    assert "3001 characters; the limit is 3000" in long.text
     assert long.form is not None  # as typed, so nothing is lost
-    assert [f.initial for f in long.form.fields] == ["x" * 4001, "coach"]
+    assert [f.initial for f in long.form.fields] == ["x" * 3000, "coach"]
     [stale] = await turn(db, LEADER, form_id="reflect.answer", f_context="1:nope-99", f_answer="x")
     assert "expired" in stale.text
     assert await count(db, Reflection) == 0

@@ -74,3 +74,22 @@ def test_slack_without_a_way_in_is_named(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as bad:
         Settings(_env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-1")  # type: ignore[call-arg]
     assert "SLACK_SIGNING_SECRET (HTTP mode, /slack/events) or SLACK_APP_TOKEN" in str(bad.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"slack_signing_secret": "s"}, "Slack also needs SLACK_BOT_TOKEN"),
+        ({"slack_app_token": "xapp-1"}, "Slack also needs SLACK_BOT_TOKEN"),
+        ({"slack_bot_token": "xapp-1", "slack_app_token": "xapp-2"}, "must be a bot token"),
+        ({"slack_bot_token": "xoxb-1", "slack_app_token": "xoxb-2"}, "app-level token"),
+        ({"slack_api_url": "notaurl"}, "must be an http(s) URL"),
+        ({"slack_api_url": "http://slack.example.com/api/"}, "must be https"),
+    ],
+)
+def test_half_or_wrongly_configured_slack_is_named(
+    tmp_path: Path, values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(_env_file=None, data_dir=tmp_path, **values)  # type: ignore[call-arg]
+    assert message in str(bad.value)

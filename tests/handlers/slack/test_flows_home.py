@@ -81,7 +81,7 @@ async def test_pause_and_resume_change_the_settings_and_answer_in_the_dm(db: Dat
         assert local(found.paused_until, "America/New_York").date() == day
 
 
-async def test_app_home_is_published_when_opened_and_after_a_turn(db: Database) -> None:
+async def test_app_home_is_published_when_opened_not_after_every_reply(db: Database) -> None:
     async with slack_env(db) as env:
         w = await installed_world(env)
         async with env.rt.database.transaction() as s:
@@ -94,7 +94,9 @@ async def test_app_home_is_published_when_opened_and_after_a_turn(db: Database) 
         assert "Delegate more" in home and "Your nudges" in home
         assert "paused until you resume" not in home
 
-        await said(env, "pause")  # every turn queues a fresh home
+        await said(env, "pause")  # a reply in the DM: the Home is refreshed when next opened
+        assert len(homes(env)) == 1
+        await opened_home(env, LEADER, "EvHome2")
         assert len(homes(env)) == 2
         assert "paused until you resume" in homes(env)[-1]
 

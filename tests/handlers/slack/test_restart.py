@@ -120,6 +120,8 @@ async def serving(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subpr
     )
     try:
         assert process.stdout is not None
+        first = await asyncio.wait_for(process.stdout.readline(), timeout=10)
+        assert b"Slack workspace T0001" in first, (cwd / "serve.log").read_text()  # auth.test
         line = await asyncio.wait_for(process.stdout.readline(), timeout=10)
         assert b"serving on" in line, (cwd / "serve.log").read_text()
         yield process
