@@ -41,6 +41,14 @@ class Delivery:
     platform_ref: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def tenant(self) -> str | None:
+        """The workspace or tenant: the recipient's, else the bucket's ("slack:T1", "teams:t")."""
+        if self.recipient.tenant_key:
+            return self.recipient.tenant_key
+        channel, _, tenant = self.bucket.partition(":")
+        return tenant if channel == self.channel and tenant else None
+
 
 @dataclass(frozen=True)
 class Sent:

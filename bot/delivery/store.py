@@ -129,7 +129,7 @@ async def claim_due(
                 OutboxMessage.next_attempt_at <= now,
                 *sendable,
             )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .order_by(OutboxMessage.id)  # oldest queued first: a person's replies stay in order
             .limit(limit - len(rows))
             .with_for_update(skip_locked=True, of=OutboxMessage)
         )

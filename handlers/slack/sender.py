@@ -16,7 +16,6 @@ message. Only a crash between the two loses that memory (at-least-once, as the o
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ports import Delivery, Failed, RateLimited, Recipient, SendResult, Sent
 from bot.ui import Message
+from handlers.memo import Memo, Recent
 from handlers.slack.blocks import message_payloads
 from handlers.slack.tokens import WorkspaceTokens
 from handlers.slack.views import home_view
@@ -36,7 +36,6 @@ from prompts import copy_for
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = 1.0
-MEMO_SIZE = 2000
 STOP_ERRORS = frozenset(
     {
         "account_inactive",
@@ -53,16 +52,7 @@ GONE_ERRORS = frozenset(
 )
 STALE_REF_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 NO_MEMBER = "no member with that email"
-
-
-class _Memo(OrderedDict[Any, Any]):
-    """A small LRU map: the oldest entries go once it holds `MEMO_SIZE`."""
-
-    def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > MEMO_SIZE:
-            self.popitem(last=False)
+GONE_FOR = 120.0  # seconds an in-process "unreachable" counts without the database mark
 
 
 @dataclass
@@ -71,14 +61,6 @@ class _Progress:
 
     refs: list[str] = field(default_factory=list)
     uploaded: set[int] = field(default_factory=set)
-
-
-def team_of(delivery: Delivery) -> str | None:
-    """The workspace of a row: the recipient's team, else the bucket's ("slack:T123")."""
-    if delivery.recipient.tenant_key:
-        return delivery.recipient.tenant_key
-    channel, _, team = delivery.bucket.partition(":")
-    return team if channel == "slack" and team else None
 
 
 class SlackSender:
@@ -98,11 +80,13 @@ class SlackSender:
         self.api_url = api_url
         self.clock = clock
         self.timeout = timeout
-        self._clients: _Memo = _Memo()
-        self._user_ids: _Memo = _Memo()  # (team, person id, email) -> Slack user id
-        self._dms: _Memo = _Memo()  # (team, user id) -> DM channel id
-        self._gone: _Memo = _Memo()  # (team, person id, user id or "", email) -> reason
-        self._progress: _Memo = _Memo()  # outbox id -> _Progress
+        self._clients: Memo = Memo()
+        self._user_ids: Memo = Memo()  # (team, person id, email) -> Slack user id
+        self._dms: Memo = Memo()  # (team, user id) -> DM channel id
+        # (team, person id, user id or "", email) -> reason, for rows claimed before the
+        # database mark landed; the mark (cleared by a re-import) stops the loop after that.
+        self._gone = Recent(GONE_FOR, now=lambda: self.clock().timestamp())
+        self._progress: Memo = Memo()  # outbox id -> _Progress
 
     def _client(self, token: str) -> AsyncWebClient:
         client = self._clients.get(token)
@@ -114,14 +98,14 @@ class SlackSender:
 
     async def send(self, delivery: Delivery) -> SendResult:
         """Deliver one row; platform errors come back as Failed / RateLimited, never raised."""
-        team = team_of(delivery)
+        team = delivery.tenant
         if team is None:
             return Failed(reason="no Slack workspace for this row", retryable=False)
         found = await self.tokens.lookup(team)
         if found.token is None:
             return Failed(reason=f"workspace stopped: {found.stopped}", retryable=False)
         recipient = delivery.recipient
-        known = recipient.unreachable_reason or self._gone.get(_gone_key(team, recipient))
+        known = recipient.unreachable_reason or self._gone.fresh(_gone_key(team, recipient))
         if known:
             return Failed(reason=known, retryable=False)
         try:
