@@ -37,6 +37,8 @@ from handlers.slack.events import replay_stale
 from handlers.slack.oauth import add_oauth_routes
 from handlers.slack.startup import SlackStartError, check_token, link_workspace
 from handlers.slack.wiring import slack_edge_from_settings, slack_sender_from_settings
+from handlers.teams.app import Teams
+from handlers.teams.wiring import teams_edge_from_settings, teams_sender_from_settings
 from handlers.web import WebDeps, WebSender, add_web_routes
 from storage.crypto import Keyring
 from storage.db import Database
@@ -58,6 +60,7 @@ class Runtime:
     dispatcher: Dispatcher
     jobs: JobContext
     slack: Slack | None = None
+    teams: Teams | None = None
 
 
 def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runtime:
@@ -75,15 +78,23 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
     slack_parts = slack_sender_from_settings(settings, database=database, clock=clock.now)
     if slack_parts is not None:
         senders["slack"] = slack_parts.sender
+    teams_parts = teams_sender_from_settings(settings, database=database, clock=clock.now)
+    if teams_parts is not None:
+        senders["teams"] = teams_parts.sender
     dispatcher = Dispatcher(database=database, senders=senders, clock=clock.now)
     slack = None
     if slack_parts is not None:
         slack = slack_edge_from_settings(
             settings, slack_parts, database=database, dispatcher=dispatcher, clock=clock.now
         )
+    teams = None
+    if teams_parts is not None:
+        teams = teams_edge_from_settings(
+            settings, teams_parts, database=database, dispatcher=dispatcher, clock=clock.now
+        )
     replayers = (partial(replay_stale, slack.edge),) if slack else ()
     jobs = JobContext(database, dispatcher, calendar=calendar, replayers=replayers)
-    return Runtime(settings, database, clock, dispatcher, jobs, slack)
+    return Runtime(settings, database, clock, dispatcher, jobs, slack, teams)
 
 
 async def prepare_database(rt: Runtime, *, load_sample: bool = False) -> None:
@@ -120,6 +131,8 @@ def build_web_app(rt: Runtime, scheduler: AsyncIOScheduler | None) -> web.Applic
     if rt.slack is not None:
         rt.slack.add_routes(app)
         add_oauth_routes(app, rt.settings, rt.slack.clients.tokens, rt.clock.now)
+    if rt.teams is not None:
+        rt.teams.add_routes(app)
     return app
 
 
@@ -142,11 +155,6 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
         raise CliError(
             f"HOST={rt.settings.host}: the local playground has no sign-in, so in local mode "
             "it only listens on 127.0.0.1 (or ::1). Configure Slack or Teams to serve publicly."
-        )
-    if rt.settings.teams_enabled:
-        log.warning(
-            "this version has no Teams adapter yet: /api/messages is not served, and messages "
-            "for Teams stay queued in the outbox"
         )
     await prepare_database(rt, load_sample=True)
     await check_slack(rt)
@@ -180,6 +188,12 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
             scheduler.shutdown(wait=False)
         if rt.slack is not None:
             await rt.slack.edge.settle()
+        if rt.teams is not None:
+            await rt.teams.close()
+        for sender in rt.dispatcher.senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                await close()
         await runner.cleanup()
 
 
@@ -345,6 +359,20 @@ async def cmd_demo(weeks: int, start: datetime | None) -> int:
     return 0
 
 
+def cmd_teams_package(settings: Settings, out: Path | None) -> int:
+    """Build the Teams app zip from teams/ and TEAMS_APP_ID (no database needed)."""
+    from handlers.teams.package import ZIP_NAME, PackageError, build_package
+
+    try:
+        package = build_package(settings.teams_app_id, out or settings.data_dir / ZIP_NAME)
+    except PackageError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {package.path}: upload it in the Teams admin center (Manage apps)")
+    for note in package.notes:
+        print(f"note: {note}")
+    return 0
+
+
 DESCRIPTION = """Coach Companion: a Slack and Teams bot that runs a coaching programme between
 sessions. Settings come from the environment or .env (see README.md); with no Slack or Teams
 credentials it runs in local mode on SQLite with the sample organisation."""
@@ -388,6 +416,8 @@ def parser() -> argparse.ArgumentParser:
         help="upgrade: migrate to the newest schema; rotate-key: re-encrypt under the newest "
         "secret in SECRET_KEY",
     )
+    tp = sub.add_parser("teams-package", help="the Teams app zip for the Teams admin center")
+    tp.add_argument("--out", type=Path, help="where (default: DATA_DIR/coach-companion-teams.zip)")
     return p
 
 
@@ -432,6 +462,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         start = parse_instant(args.start, "--start") if args.start else None
         return asyncio.run(cmd_demo(args.weeks, start))
+    if args.command == "teams-package":
+        return cmd_teams_package(settings, args.out)
     rt = build_runtime(settings)
     command: Any
     if args.command == "serve":

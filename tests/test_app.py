@@ -36,7 +36,16 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         app.main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for command in ("serve", "import", "run-due", "privacy", "people", "demo", "db"):
+    for command in (
+        "serve",
+        "import",
+        "run-due",
+        "privacy",
+        "people",
+        "teams-package",
+        "demo",
+        "db",
+    ):
         assert command in out
 
 

@@ -1,0 +1,1 @@
+"""Microsoft Teams edge: Bot Framework auth, Adaptive Cards, sender and /api/messages app."""

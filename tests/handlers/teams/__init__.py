@@ -1,0 +1,1 @@
+"""Tests of the Microsoft Teams edge."""
