@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = Field(default=20.0, gt=0, le=120)  # whole call, retries in
+    openai_max_retries: int = Field(default=1, ge=0, le=3)
+    openai_daily_cap_per_person: int = Field(default=20, ge=0, le=1000)  # 0 = no model calls
 
     # Microsoft Graph calendars (optional): all three of tenant, client id and secret, or none.
     graph_tenant_id: str | None = None
@@ -187,6 +190,22 @@ class Settings(BaseSettings):
         if url.path.rstrip("/") != "/slack/oauth_redirect":
             raise ValueError("must end with /slack/oauth_redirect (the path the bot serves)")
         return value.strip()
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _openai_base_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        url = urlsplit(value.strip())
+        if url.scheme not in ("https", "http") or not url.netloc:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8080/v1")
+        return value.strip()
+
+    @property
+    def openai_enabled(self) -> bool:
+        """True when an LLM is configured: an API key, or an OpenAI-compatible base URL."""
+        key = self.openai_api_key
+        return bool(key and key.get_secret_value().strip()) or bool(self.openai_base_url)
 
     @field_validator("log_level")
     @classmethod

@@ -77,3 +77,14 @@ class Copy:
 def copy_for(locale: str | None) -> Copy:
     """The catalogue for a locale such as 'en', 'en-GB' or 'fr_FR'."""
     return Copy(locale or DEFAULT_LOCALE)
+
+
+LLM_DIR = Path(__file__).parent / "llm"
+
+
+@cache
+def llm_template(name: str) -> dict[str, Any]:
+    """The LLM prompt template `prompts/llm/<name>.toml` (system, user, max_tokens)."""
+    if not name.isidentifier():
+        raise ValueError(f"not a template name: {name!r}")
+    return tomllib.loads((LLM_DIR / f"{name}.toml").read_text(encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from storage.models.audit import AuditEntry
 from storage.models.base import Base
+from storage.models.llm_usage import LlmUsage
 from storage.models.messaging import DeliveryHold, InboundEvent, OutboxMessage
 from storage.models.nudging import NudgePlan, NudgeSettings
 from storage.models.organisation import Organisation, SlackWorkspace, TeamsTenant
@@ -27,6 +28,7 @@ __all__ = [
     "Goal",
     "Handoff",
     "InboundEvent",
+    "LlmUsage",
     "Nudge",
     "NudgePlan",
     "NudgeSettings",
