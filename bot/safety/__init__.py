@@ -1,0 +1,1 @@
+"""Rules that sort a leader's free text into risk, logistics or developmental."""

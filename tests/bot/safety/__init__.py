@@ -1,0 +1,1 @@
+"""Tests of the rules classifier of free text and its lexicon."""
