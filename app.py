@@ -190,10 +190,6 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
             await rt.slack.edge.settle()
         if rt.teams is not None:
             await rt.teams.close()
-        for sender in rt.dispatcher.senders.values():
-            close = getattr(sender, "close", None)
-            if close is not None:
-                await close()
         await runner.cleanup()
 
 
@@ -466,6 +462,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_teams_package(settings, args.out)
     rt = build_runtime(settings)
     command: Any
+    if args.command == "serve" and settings.teams_problem():
+        raise CliError(str(settings.teams_problem()))  # never fall back to local mode silently
     if args.command == "serve":
         port = args.port or settings.port
         if not 1 <= port <= 65535:
@@ -489,7 +487,16 @@ async def _run(rt: Runtime, command: Any) -> int:
     try:
         return int(await command or 0)
     finally:
+        await close_senders(rt)
         await rt.database.dispose()
+
+
+async def close_senders(rt: Runtime) -> None:
+    """Close the senders' HTTP sessions (each sender that has any)."""
+    for sender in rt.dispatcher.senders.values():
+        close = getattr(sender, "close", None)
+        if close is not None:
+            await close()
 
 
 if __name__ == "__main__":

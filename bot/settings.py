@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +26,9 @@ SECRET_FILE = "secret.key"  # noqa: S105  (a file name, not a secret)
 MIN_SECRET_LENGTH = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 OPERATIONAL_BACKENDS = ("sqlite", "postgresql")
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _fail(model: str, names: list[str], message: str) -> NoReturn:
@@ -126,6 +130,21 @@ class Settings(BaseSettings):
             "together (or neither)",
         )
         return settings
+
+    @field_validator("teams_openid_metadata_url", "teams_authority")
+    @classmethod
+    def _teams_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None if value is None else value
+        url = urlsplit(value.strip())
+        local = url.hostname in ("127.0.0.1", "localhost", "::1")
+        if (
+            not url.netloc
+            or url.scheme not in ("https", "http")
+            or (url.scheme == "http" and not local)
+        ):
+            raise ValueError("must be an https URL (http only on 127.0.0.1 for a local stand-in)")
+        return value.strip()
 
     @model_validator(mode="wrap")
     @classmethod
@@ -244,10 +263,35 @@ class Settings(BaseSettings):
         secret = self.slack_client_secret
         return bool(self.slack_client_id and secret and secret.get_secret_value())
 
+    def teams_problem(self) -> str | None:
+        """Why the Teams settings can't serve (a part missing, an id not a GUID), else None."""
+        given = {
+            "TEAMS_APP_ID": bool(self.teams_app_id),
+            "TEAMS_APP_PASSWORD": bool(
+                self.teams_app_password and self.teams_app_password.get_secret_value()
+            ),
+            "TEAMS_TENANT_ID": bool(self.teams_tenant_id),
+        }
+        if not any(given.values()):
+            return None
+        missing = [name for name, ok in given.items() if not ok]
+        if missing:
+            return (
+                "Teams needs TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID together: "
+                f"{', '.join(missing)} not set"
+            )
+        for name, value in (
+            ("TEAMS_APP_ID", self.teams_app_id),
+            ("TEAMS_TENANT_ID", self.teams_tenant_id),
+        ):
+            if not _GUID.fullmatch(str(value).strip()):
+                return f"{name} must be a GUID such as 00000000-0000-0000-0000-000000000000"
+        return None
+
     @property
     def teams_enabled(self) -> bool:
-        """True when Teams credentials are configured."""
-        return bool(self.teams_app_id) and self.teams_app_password is not None
+        """True when the Teams credentials are all configured and well formed."""
+        return self.teams_problem() is None and bool(self.teams_app_id)
 
     @property
     def graph_enabled(self) -> bool:

@@ -77,8 +77,8 @@ def activity(body: Sequence[Json], fallback: str) -> Json:
         card["fallbackText"] = fallback
     out: Json = {"type": "message", "attachments": [{"contentType": CARD_CONTENT_TYPE}]}
     out["attachments"][0]["content"] = card
-    if fallback:
-        out.update(text=fallback, summary=fallback, textFormat="plain")
+    if fallback:  # no `text`: Teams would show it as a second message beside the card
+        out["summary"] = fallback
     return out
 
 

@@ -46,7 +46,10 @@ def welcome(person: Person) -> Message:
     copy = copy_for(person.locale)
     return Message(
         title=copy("teams.welcome_title"),
-        text=copy("teams.welcome", name=person.name),
+        text=copy(
+            "teams.welcome_coach" if person.role == "coach" else "teams.welcome",
+            name=person.name.split()[0] if person.name.split() else person.name,
+        ),
         buttons=(Button(label=copy("teams.welcome_help"), action_id=COMMAND_ACTION, value="help"),),
     )
 

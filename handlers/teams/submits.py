@@ -7,13 +7,14 @@ reason (for logs); the edge answers the person (e.g. "that button has expired").
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-VALUE_LIMIT = 10_000  # characters of any one inbound string (text, id or field value)
+VALUE_LIMIT = 100_000  # characters of any one inbound string (the core checks its own limits)
 RESERVED = frozenset({"a", "v", "f", "c"})
 _LEADING_MENTION = re.compile(r"^\s*<at>[^<]*</at>")
 
@@ -88,7 +89,21 @@ def _text(activity: Mapping[str, Any]) -> Submitted:
     text = raw if isinstance(raw, str) else ""
     if len(text) > VALUE_LIMIT:
         return invalid(f"text over {VALUE_LIMIT} characters")
-    return Submitted(kind="text", text=without_mentions(activity, text))
+    return Submitted(kind="text", text=unformatted(without_mentions(activity, text)))
+
+
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+_BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def unformatted(text: str) -> str:
+    """What the person typed, without Teams' HTML and **bold** / __bold__ markup."""
+    plain = text
+    if _TAG.search(text):
+        plain = html.unescape(_TAG.sub(" ", _BREAK.sub("\n", text)))
+    lines = (" ".join(line.split()) for line in _EMPHASIS.sub(r"\2", plain).splitlines())
+    return "\n".join(lines).strip()
 
 
 def _id(value: Mapping[str, Any], key: str) -> str | None:

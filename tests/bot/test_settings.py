@@ -93,3 +93,35 @@ def test_half_or_wrongly_configured_slack_is_named(
     with pytest.raises(ValidationError) as bad:
         Settings(_env_file=None, data_dir=tmp_path, **values)  # type: ignore[call-arg]
     assert message in str(bad.value)
+
+
+GUID = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"teams_app_id": GUID}, "TEAMS_APP_PASSWORD, TEAMS_TENANT_ID not set"),
+        ({"teams_app_password": "p"}, "TEAMS_APP_ID, TEAMS_TENANT_ID not set"),
+        ({"teams_app_id": GUID, "teams_app_password": "p", "teams_tenant_id": "abc"}, "GUID"),
+        ({"teams_app_id": "bad", "teams_app_password": "p", "teams_tenant_id": GUID}, "GUID"),
+    ],
+)
+def test_half_or_wrongly_configured_teams_is_named_and_not_enabled(
+    tmp_path: Path, values: dict[str, str], message: str
+) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, **values)  # type: ignore[call-arg]
+    assert message in str(settings.teams_problem()) and not settings.teams_enabled
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"teams_openid_metadata_url": "notaurl"}, "must be an https URL"),
+        ({"teams_authority": "http://login.example.com/t"}, "must be an https URL"),
+    ],
+)
+def test_bad_teams_urls_are_named(tmp_path: Path, values: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError) as bad:
+        Settings(_env_file=None, data_dir=tmp_path, **values)  # type: ignore[call-arg]
+    assert message in str(bad.value)

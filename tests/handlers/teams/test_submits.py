@@ -122,14 +122,29 @@ def test_values_are_written_out_as_text() -> None:
         message(value={"a": ""}),
         message(value={"a": 5}),
         message(value={"a": "x", "v": {"nested": 1}}),
-        message(value={"a": "x", "v": "y" * 10_001}),
-        message(value={"a": "y" * 10_001}),
+        message(value={"a": "x", "v": "y" * 100_001}),
+        message(value={"a": "y" * 100_001}),
         message(value={"f": None}),
         message(value={"f": "form", "c": ["x"]}),
-        message(value={"f": "form", "c": "", "field": "z" * 10_001}),
-        message(text="t" * 10_001),
+        message(value={"f": "form", "c": "", "field": "z" * 100_001}),
+        message(text="t" * 100_001),
     ],
 )
 def test_junk_is_invalid_with_a_reason(activity: Any) -> None:
     got = parse(activity)
     assert got.kind == "invalid" and got.reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "seen"),
+    [
+        ("**help**", "help"),
+        ("<p>help</p>", "help"),
+        ("<p>line one</p><p>line  two</p>", "line one\nline two"),
+        ("I <3 my team", "I <3 my team"),
+        ("para one\n\npara two", "para one\n\npara two"),
+    ],
+)
+def test_teams_formatting_is_taken_off_what_was_typed(typed: str, seen: str) -> None:
+    activity = {"type": "message", "text": typed, "recipient": {"id": "28:bot"}}
+    assert parse(activity).text == seen
