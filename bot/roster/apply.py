@@ -16,8 +16,9 @@ from bot.roster.apply_people import (
     upsert_person,
 )
 from bot.roster.context import Context
-from bot.roster.problems import ImportResult, Row, Tally
-from bot.roster.schema import CoachIn, LeaderIn, OrganisationIn, ProgrammeIn
+from bot.roster.entry import Entry
+from bot.roster.problems import ImportResult, Problem, RosterError, Row, Tally
+from bot.roster.schema import CoachIn, LeaderIn, OrganisationIn, ProgrammeIn, SafeguardingIn
 from storage.models import (
     AuditEntry,
     AvailabilityWindow,
@@ -29,14 +30,53 @@ from storage.models import (
 )
 
 
+def _unfit_contact(ctx: Context, email: str) -> str | None:
+    """Why `email` cannot be the safeguarding contact (None: a coach or admin of the roster)."""
+    person = ctx.existing.people.get(email)
+    if email in ctx.coaches or (person is not None and person.role in ("coach", "admin")):
+        return None
+    first = ctx.emails.get(email)
+    if (first is not None and first.base[:1] == ("leaders",)) or person is not None:
+        return f"{email!r} is a leader: the safeguarding contact must be a coach or an admin"
+    return (
+        f"no one on the roster has the email {email!r}: the safeguarding contact must be a "
+        "coach of this file (capacity: 0 if they take no clients) or an imported coach or admin"
+    )
+
+
+def check_safeguarding(org: Entry[OrganisationIn], ctx: Context, problems: list[Problem]) -> None:
+    """The safeguarding contact is a coach or admin on the roster, never a leader."""
+    found: SafeguardingIn | None = org.get("safeguarding")
+    reason = _unfit_contact(ctx, found.contact_email) if found and found.contact_email else None
+    if reason is not None:
+        problems.append(Problem(org.at.where("safeguarding", "contact_email"), reason))
+
+
+def _support_values(org_in: OrganisationIn) -> dict[str, Any]:
+    """The support columns the file sets (a section it leaves out keeps the stored value)."""
+    values: dict[str, Any] = {}
+    if "support" in org_in.model_fields_set:
+        values["support_resources"] = [r.model_dump(mode="json") for r in org_in.support]
+    if "safeguarding" in org_in.model_fields_set:
+        guard = org_in.safeguarding or SafeguardingIn(policy="never")
+        values["safeguarding_email"] = guard.contact_email
+        values["safeguarding_policy"] = guard.policy
+    return values
+
+
 async def apply_organisation(
     *, db: AsyncSession, ctx: Context, org_in: OrganisationIn, now: datetime, tally: Tally
 ) -> Organisation:
-    """Create or update the organisation and its workspaces and tenants (none removed)."""
+    """Create or update the organisation, its support, workspaces and tenants (none removed)."""
+    guard = org_in.safeguarding
+    reason = _unfit_contact(ctx, guard.contact_email) if guard and guard.contact_email else None
+    if reason is not None:  # normally caught by check_safeguarding, before any write
+        raise RosterError([Problem("organisation.safeguarding.contact_email", reason)])
     values = {
         "name": org_in.name,
         "default_locale": org_in.default_locale,
         "default_timezone": org_in.default_timezone,
+        **_support_values(org_in),
     }
     org = ctx.existing.org
     if org is None:

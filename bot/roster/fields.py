@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.timefmt import is_valid_zone
 from storage.models.choices import ACCREDITATION_LEVELS, MODALITIES
+from storage.models.organisation import SAFEGUARDING_POLICIES, SUPPORT_KINDS
 
 T = TypeVar("T")
 Check = Callable[[Any], T]
@@ -292,6 +293,22 @@ def country(value: Any) -> str:
     out = _scalar(value).upper()
     if len(out) != 2 or not out.isascii() or not out.isalpha():
         raise fail(f"bad country {out!r} (expected a two-letter ISO code like GB, US or IN)")
+    return out
+
+
+def support_kind(value: Any) -> str:
+    """The kind of a support resource: eap, emergency, helpline or other."""
+    out = _scalar(value).lower()
+    if out not in SUPPORT_KINDS:
+        raise fail(f"unknown kind {out!r} (expected {_or_list(SUPPORT_KINDS)})")
+    return out
+
+
+def safeguarding_policy(value: Any) -> str:
+    """When the safeguarding contact is told: ask (the leader agrees), always or never."""
+    out = _scalar(value).lower()
+    if out not in SAFEGUARDING_POLICIES:
+        raise fail(f"unknown policy {out!r} (expected {_or_list(SAFEGUARDING_POLICIES)})")
     return out
 
 

@@ -34,6 +34,7 @@ OptDate = Annotated[date | None, PlainValidator(f.optional(f.iso_date))]
 Duration = Annotated[int, PlainValidator(f.duration_minutes)]
 Durations = Annotated[list[int], PlainValidator(f.listed(f.duration_minutes, "durations"))]
 OptCountry = Annotated[str | None, PlainValidator(f.optional(f.country))]
+Countries = Annotated[list[str], PlainValidator(f.listed(f.country, "country codes"))]
 OptSlackUser = Annotated[str | None, PlainValidator(f.optional(f.slack_user_id))]
 OptTeamsUser = Annotated[str | None, PlainValidator(f.optional(f.teams_user_id))]
 OptCalendar = Annotated[str | None, PlainValidator(f.optional(f.external_id("calendar id", 320)))]
@@ -62,6 +63,30 @@ class TenantIn(_Model):
     name: OptName = ""
 
 
+class ResourceIn(_Model):
+    """One entry of `organisation.support`: a place a leader at risk can turn to."""
+
+    name: Name
+    kind: Annotated[str, PlainValidator(f.support_kind)]
+    contact: Annotated[str, PlainValidator(f.text(300, "contact"))]
+    locales: Languages = Field(default_factory=list)
+    countries: Countries = Field(default_factory=list)
+    hours: Annotated[str | None, PlainValidator(f.optional(f.text(200, "hours")))] = None
+
+
+class SafeguardingIn(_Model):
+    """`organisation.safeguarding`: who is told about a risk event, and when."""
+
+    contact_email: OptEmail = None
+    policy: Annotated[str, PlainValidator(f.safeguarding_policy)] = "ask"
+
+    @model_validator(mode="after")
+    def _contact_when_told(self) -> SafeguardingIn:
+        if self.policy != "never" and self.contact_email is None:
+            raise f.fail(f"policy {self.policy!r} needs a contact_email (or use policy: never)")
+        return self
+
+
 class OrganisationIn(_Model):
     """The `organisation:` section."""
 
@@ -71,6 +96,8 @@ class OrganisationIn(_Model):
     default_timezone: Zone = "UTC"
     slack_workspaces: list[WorkspaceIn] = Field(default_factory=list)
     teams_tenants: list[TenantIn] = Field(default_factory=list)
+    support: list[ResourceIn] = Field(default_factory=list)
+    safeguarding: SafeguardingIn | None = None
 
 
 class ProgrammeIn(_Model):
@@ -164,7 +191,16 @@ REQUIRED_LEADER_COLUMNS = ("email", "name", "timezone", "programme")
 _KNOWN_FIELDS = sorted(
     {
         (info.alias or name)
-        for model in (WorkspaceIn, TenantIn, OrganisationIn, ProgrammeIn, WindowIn, CoachIn)
+        for model in (
+            WorkspaceIn,
+            TenantIn,
+            ResourceIn,
+            SafeguardingIn,
+            OrganisationIn,
+            ProgrammeIn,
+            WindowIn,
+            CoachIn,
+        )
         for name, info in model.model_fields.items()
     }
     | set(LEADER_COLUMNS)

@@ -91,6 +91,7 @@ async def import_org_yaml(
     ctx.mentioned_coaches = parsed.mentioned_coaches | erased
     ctx.mentioned_programmes = parsed.mentioned_programmes
     check_organisation(org_entry, ctx, problems)
+    write.check_safeguarding(org_entry, ctx, problems)
     check_programmes(parsed.programmes, problems)
     check_coaches(coaches, ctx, problems)
     slugs = check_leaders(leaders, ctx, problems)

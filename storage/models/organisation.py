@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, Timestamped
+from storage.models.choices import one_of
 from storage.types import UTCDateTime
+
+SUPPORT_KINDS = ("eap", "emergency", "helpline", "other")
+SAFEGUARDING_POLICIES = ("ask", "always", "never")
 
 
 class Organisation(Timestamped, Base):
     """A customer organisation running one or more coaching programmes."""
 
     __tablename__ = "organisations"
+    __table_args__ = (one_of("safeguarding_policy", SAFEGUARDING_POLICIES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     default_locale: Mapped[str] = mapped_column(String(16), default="en")
     default_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    support_resources: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    safeguarding_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    safeguarding_policy: Mapped[str] = mapped_column(
+        String(8), default="never", server_default="never"
+    )
 
     slack_workspaces: Mapped[list[SlackWorkspace]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
