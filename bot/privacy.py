@@ -194,9 +194,7 @@ async def _words(db: AsyncSession, p: Person) -> dict[str, Any]:
         "reflections": [
             _columns(r, owner="leader_id", rename={"prompt_id": "prompt"}) for r in reflections
         ],
-        "handoffs": [
-            {"kind": h.kind, "text": h.text, "created_at": _iso(h.created_at)} for h in handoffs
-        ],
+        "handoffs": [_columns(h, owner="leader_id") for h in handoffs],
     }
 
 

@@ -121,6 +121,7 @@ class Message(_Frozen):
     footer: str = ""
     attachments: tuple[Attachment, ...] = ()
     replaces: str = Field(default="", description="dedupe key of an earlier message to update")
+    key: str = Field(default="", description="dedupe key to queue this message under, if any")
 
     def to_payload(self) -> dict[str, Any]:
         """This message as a JSON-ready dict (what the outbox stores, encrypted)."""

@@ -107,11 +107,19 @@ class Nudge(Timestamped, Base):
     skip_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
+HANDOFF_STATUSES = ("offered", "agenda", "shared", "private", "withdrawn")
+
+
 class Handoff(Timestamped, Base):
-    """Something a leader wrote that belongs to their human coach, on the leader's terms."""
+    """Something a leader wrote that belongs to their human coach, on the leader's terms.
+
+    `status` is the leader's choice (offered until they make one); `shared_at` is when they
+    chose to share it (now, or on a session's agenda); `delivered_at` is when the text left for
+    the coach (at once when shared now; with the pre-session brief for an agenda item).
+    """
 
     __tablename__ = "handoffs"
-    __table_args__ = (one_of("kind", HANDOFF_KINDS),)
+    __table_args__ = (one_of("kind", HANDOFF_KINDS), one_of("status", HANDOFF_STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
@@ -119,8 +127,10 @@ class Handoff(Timestamped, Base):
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     booking_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bookings.id", ondelete="SET NULL"), default=None
+        ForeignKey("bookings.id", ondelete="SET NULL"), default=None, index=True
     )
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="offered", server_default="offered")
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
