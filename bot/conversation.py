@@ -4,25 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows import basics
+from bot.flows import basics, routing
 from bot.interaction import Interaction
 from bot.outbox import bucket_for, enqueue
-from bot.routes import COMMAND_ACTION, GREETINGS, ROUTES, Handler, Turn
+from bot.routes import COMMAND_ACTION, ROUTES, Handler, Turn, command_word, is_greeting
 from bot.ui import Message
 from prompts import copy_for
-
-
-def command_word(text: str) -> str:
-    """The first word of a message, lower-cased, without a leading slash or the /coach prefix."""
-    words = text.strip().lower().split()
-    if words and words[0] in ("/coach", "coach") and len(words) > 1:
-        words = words[1:]
-    return words[0].lstrip("/") if words else ""
 
 
 async def handle(*, db: AsyncSession, interaction: Interaction) -> list[Message]:
     """Route one interaction to its handler and return the replies (nothing is sent yet)."""
     turn = Turn(db=db, interaction=interaction, copy=copy_for(interaction.who.locale))
+    if interaction.kind in ("text", "command") and interaction.who.role == "leader":
+        routed = await routing.leader_words(turn)
+        if routed is not None:
+            return routed
     handler = _pick(interaction)
     if handler is None:
         if interaction.kind in ("action", "submit"):
@@ -39,8 +35,7 @@ def _pick(interaction: Interaction) -> Handler | None:
     if interaction.kind == "submit":
         return ROUTES.forms.get(interaction.form_id)
     text = interaction.text.strip()
-    words = [w.strip("!,.?") for w in text.lower().split()]
-    if words and (" ".join(words) in GREETINGS or (len(words) <= 3 and words[0] in GREETINGS)):
+    if is_greeting(text):
         return ROUTES.commands.get("hello")
     word = command_word(text)
     if word in ROUTES.commands:
@@ -58,6 +53,7 @@ async def queue(*, db: AsyncSession, interaction: Interaction, messages: list[Me
             now=interaction.now,
             channel=interaction.channel,
             bucket=bucket_for(interaction.channel, interaction.tenant_key),
+            dedupe_key=message.key or None,
         )
 
 

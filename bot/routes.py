@@ -30,6 +30,22 @@ COMMAND_WORDS = (
 GREETINGS = frozenset({"hi", "hello", "hey", "start", "hiya", "morning", "good morning"})
 
 
+def command_word(text: str) -> str:
+    """The first word of a message, lower-cased, without a leading slash or the /coach prefix."""
+    words = text.strip().lower().split()
+    if words and words[0] in ("/coach", "coach") and len(words) > 1:
+        words = words[1:]
+    return words[0].lstrip("/") if words else ""
+
+
+def is_greeting(text: str) -> bool:
+    """True for "hi", "hello there" and the like (a greeting, short)."""
+    words = [w.strip("!,.?") for w in text.lower().split()]
+    return bool(words) and (
+        " ".join(words) in GREETINGS or (len(words) <= 3 and words[0] in GREETINGS)
+    )
+
+
 @dataclass(frozen=True)
 class Turn:
     """What a handler gets: the session, the interaction and the person's copy catalogue."""

@@ -6,11 +6,13 @@ from bot.flows import (
     checkin,
     coach,
     goals,
+    handoff,
     manage,
     matching,
     nudge_prefs,
     overview,
     reflect,
+    safety,
 )
 
 __all__ = [
@@ -19,9 +21,11 @@ __all__ = [
     "checkin",
     "coach",
     "goals",
+    "handoff",
     "manage",
     "matching",
     "nudge_prefs",
     "overview",
     "reflect",
+    "safety",
 ]

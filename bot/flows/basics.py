@@ -137,11 +137,12 @@ async def unknown(turn: Turn) -> list[Message]:
 
 
 async def free_text(turn: Turn) -> list[Message]:
-    """Free text that is not a command: the bot never coaches, so it points to the coach."""
-    words = turn.interaction.text.split()
-    if turn.interaction.who.role != "leader" or len(words) < DEVELOPMENTAL_MIN_WORDS:
-        return await unknown(turn)
-    return [Message(text=turn.copy("unknown.developmental"), buttons=menu(turn))]
+    """Free text that is not a command and not a leader's own words: what we can do.
+
+    A leader's own words are routed before this (bot/flows/routing.py): risk, logistics, their
+    coach.
+    """
+    return await unknown(turn)
 
 
 ROUTES.free_text = free_text

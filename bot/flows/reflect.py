@@ -240,7 +240,7 @@ async def answer(turn: Turn) -> list[Message]:
     return await _saved(turn, reflection, "reflect.saved")
 
 
-async def _reply_as_answer(turn: Turn) -> list[Message] | None:
+async def reply_as_answer(turn: Turn) -> list[Message] | None:
     """A leader's free text saved as the open reflection's answer; None when none is open."""
     who = turn.interaction.who
     engagement = await current_engagement(db=turn.db, leader=who)
@@ -266,7 +266,7 @@ async def _reply_as_answer(turn: Turn) -> list[Message] | None:
 async def free_text(turn: Turn) -> list[Message]:
     """Free text: a leader's answer to an open reflection, else the usual fallback."""
     if turn.interaction.who.role == "leader":
-        replies = await _reply_as_answer(turn)
+        replies = await reply_as_answer(turn)
         if replies is not None:
             return replies
     return await basics.free_text(turn)

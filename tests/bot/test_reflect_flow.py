@@ -178,7 +178,7 @@ async def test_a_reply_while_the_nudge_is_open_is_saved_and_only_the_author_can_
     assert row.shared_with_coach is True
     # Answered: the next free text is not a reflection; the bot points to the coach.
     [after] = await turn(db, LEADER, text="How do I get my team to own the report?")
-    assert "belong with your coach" in after.text
+    assert "a good thing to take to" in after.text  # handed to the coach, not saved
     assert await count(db, Reflection) == 1
 
 
@@ -197,7 +197,7 @@ async def test_free_text_without_an_open_nudge_is_not_saved(db: Database) -> Non
         s.add(reflection_nudge(w, T0 - timedelta(hours=1), kind="checkin"))  # not a reflection
         s.add(reflection_nudge(w, T0 - timedelta(days=8)))  # last week's, no longer open
     [reply] = await turn(db, LEADER, text="How do I get my team to own the report?")
-    assert "belong with your coach" in reply.text
+    assert "a good thing to take to" in reply.text
     assert await count(db, Reflection) == 0
 
 
