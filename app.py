@@ -32,10 +32,10 @@ from bot.roster import RosterError, import_path
 from bot.scheduler import build_scheduler, scheduler_state
 from bot.settings import Settings, resolve_secret
 from handlers.graph import graph_from_settings
-from handlers.slack.app import Slack, socket_mode_handler
+from handlers.slack.app import Slack
 from handlers.slack.events import replay_stale
 from handlers.slack.oauth import add_oauth_routes
-from handlers.slack.startup import SlackStartError, check_token, link_workspace
+from handlers.slack.startup import SlackStartError, slack_ready, start_socket_mode
 from handlers.slack.wiring import slack_edge_from_settings, slack_sender_from_settings
 from handlers.teams.app import Teams
 from handlers.teams.wiring import teams_edge_from_settings, teams_sender_from_settings
@@ -157,7 +157,11 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
             "it only listens on 127.0.0.1 (or ::1). Configure Slack or Teams to serve publicly."
         )
     await prepare_database(rt, load_sample=True)
-    await check_slack(rt)
+    if rt.slack is not None and rt.settings.slack_bot_token is not None:
+        try:
+            print(await slack_ready(rt.database, rt.settings), flush=True)
+        except SlackStartError as error:
+            raise CliError(str(error)) from None
     scheduler = (
         build_scheduler(rt.jobs, rt.clock.now, first_run=system_now()) if with_scheduler else None
     )
@@ -174,7 +178,7 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
         ) from None
     if scheduler:
         scheduler.start()
-    socket = await start_socket_mode(rt)
+    socket = await start_socket_mode(rt.slack, rt.settings) if rt.slack else None
     mode = describe_mode(rt.settings, rt.database.engine.dialect.name)
     print(f"Coach Companion is serving on http://{rt.settings.host}:{port}/ in {mode}", flush=True)
     stop = asyncio.Event()
@@ -191,29 +195,6 @@ async def serve(rt: Runtime, *, with_scheduler: bool, port: int) -> None:
         if rt.teams is not None:
             await rt.teams.close()
         await runner.cleanup()
-
-
-async def check_slack(rt: Runtime) -> None:
-    """With SLACK_BOT_TOKEN: the token works (auth.test) and its workspace has an organisation."""
-    token = rt.settings.slack_bot_token
-    if rt.slack is None or token is None:
-        return
-    try:
-        team_id, name = await check_token(token.get_secret_value(), rt.settings.slack_api_url)
-    except SlackStartError as error:
-        raise CliError(str(error)) from None
-    print(await link_workspace(rt.database, team_id, name), flush=True)
-
-
-async def start_socket_mode(rt: Runtime) -> Any:
-    """Connect to Slack over Socket Mode when SLACK_APP_TOKEN is set (no public URL needed)."""
-    token = rt.settings.slack_app_token
-    if rt.slack is None or token is None:
-        return None
-    handler = socket_mode_handler(rt.slack, token.get_secret_value())
-    await handler.connect_async()
-    log.info("connected to Slack over Socket Mode")
-    return handler
 
 
 class CliError(Exception):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
+from bot.settings import Settings
+from handlers.slack.app import Slack, socket_mode_handler
 from storage.db import Database
 from storage.models import Organisation, SlackWorkspace
 
@@ -49,3 +52,23 @@ async def link_workspace(database: Database, team_id: str, name: str) -> str:
             )
         db.add(SlackWorkspace(organisation_id=orgs[0].id, team_id=team_id, name=name))
     return f"Slack workspace {team_id} ({name}) linked to organisation {orgs[0].slug}"
+
+
+async def slack_ready(database: Database, settings: Settings) -> str:
+    """The bot token works (auth.test) and its workspace has an organisation; what was found."""
+    token = settings.slack_bot_token
+    if token is None:
+        return "Slack: no bot token (installations come through OAuth)"
+    team_id, name = await check_token(token.get_secret_value(), settings.slack_api_url)
+    return await link_workspace(database, team_id, name)
+
+
+async def start_socket_mode(slack: Slack, settings: Settings) -> Any:
+    """Connect to Slack over Socket Mode when SLACK_APP_TOKEN is set (no public URL needed)."""
+    token = settings.slack_app_token
+    if token is None:
+        return None
+    handler = socket_mode_handler(slack, token.get_secret_value())
+    await handler.connect_async()
+    log.info("connected to Slack over Socket Mode")
+    return handler
