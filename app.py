@@ -26,6 +26,7 @@ from bot.delivery.report import unreachable_people
 from bot.demo import next_monday, run_demo
 from bot.dispatcher import Dispatcher
 from bot.jobs import JobContext, run_due, run_due_through, sweep_step
+from bot.llm import LLM
 from bot.ports import CalendarPort, Sender
 from bot.privacy import NotErased, UnknownPerson, erase, export, find, readmit
 from bot.roster import RosterError, import_path
@@ -93,7 +94,13 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
             settings, teams_parts, database=database, dispatcher=dispatcher, clock=clock.now
         )
     replayers = (partial(replay_stale, slack.edge),) if slack else ()
-    jobs = JobContext(database, dispatcher, calendar=calendar, replayers=replayers)
+    jobs = JobContext(
+        database,
+        dispatcher,
+        calendar=calendar,
+        replayers=replayers,
+        llm=LLM.from_settings(settings),
+    )
     return Runtime(settings, database, clock, dispatcher, jobs, slack, teams)
 
 
@@ -469,6 +476,8 @@ async def _run(rt: Runtime, command: Any) -> int:
         return int(await command or 0)
     finally:
         await close_senders(rt)
+        if rt.jobs.llm is not None:
+            await rt.jobs.llm.aclose()
         await rt.database.dispose()
 
 

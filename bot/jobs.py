@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 from bot.booking.calendar import sync_busy
 from bot.booking.reminder_times import reminder_instants
 from bot.booking.reminders import remind_due
+from bot.brief_sweep import brief_sweep, brief_times
 from bot.dispatcher import Dispatcher
 from bot.flows.welcome import welcome_due
+from bot.llm import LLM
 from bot.nudges.nonresponders import reminder_instants as nudge_reminder_instants
 from bot.nudges.plans import ensure_plans
 from bot.nudges.sweep import SweepResult, due_instants, nudge_due, remind_nonresponders
@@ -30,6 +32,8 @@ class JobContext:
     dispatcher: Dispatcher
     calendar: CalendarPort | None = None
     replayers: tuple[Callable[[datetime], Awaitable[int]], ...] = ()
+    llm: LLM | None = None
+    """The optional model (a labelled synthesis in briefs); everything works without it."""
     """Chat edges' replays of inbound events recorded but never handled (a crash after the ack)."""
 
 
@@ -100,6 +104,11 @@ async def nudge_times(ctx: JobContext, start: datetime, end: datetime) -> list[d
     return sorted({*plans, *reminders})
 
 
+async def briefs_sweep(ctx: JobContext, now: datetime) -> str:
+    """Send each coach the brief of every session due for one (with the synthesis if a model)."""
+    return await brief_sweep(ctx, now, llm=ctx.llm)
+
+
 async def inbox_sweep(ctx: JobContext, now: datetime) -> str:
     """Handle chat events that were recorded and acknowledged but never handled."""
     done = 0
@@ -123,6 +132,13 @@ JOBS: tuple[Job, ...] = (
         timedelta(minutes=5),
         "remind both parties before sessions",
         due=reminder_times,
+    ),
+    Job(
+        "briefs",
+        briefs_sweep,
+        timedelta(minutes=5),
+        "send coaches their pre-session briefs",
+        due=brief_times,
     ),
     Job("calendar", calendar_sweep, timedelta(minutes=10), "read coaches' calendar busy time"),
     Job(

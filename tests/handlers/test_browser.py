@@ -129,7 +129,7 @@ async def test_pick_a_leader_type_help_and_click_a_button(
     )
     await expect(tab.locator("#clock-status")).to_have_text(
         "Ran the sweeps 96 times up to Wed 25 Nov 2026, 05:00 EST: "
-        "1 welcome, 2 reminders queued, 5 messages delivered.",
+        "1 welcome, 2 reminders queued, 1 pre-session brief queued, 6 messages delivered.",
         timeout=WAIT_MS,
     )
     # The welcome went out during the jump, at 09:00 in the leader's zone; then the nudge,
