@@ -121,13 +121,22 @@ async def _session(turn: Turn, handoff: Handoff) -> Booking | None:
     return await _next(turn, handoff)
 
 
-@ROUTES.action("handoff.agenda")
-async def agenda(turn: Turn) -> list[Message]:
-    """Put the handoff on the agenda of the leader's next session with their coach."""
+async def _acting(turn: Turn) -> tuple[Handoff, Person] | list[Message]:
+    """The clicked handoff (the leader's own) and their coach; else the refusal to send."""
     handoff, refused = await _mine(turn)
     coach = await _coach(turn, handoff) if handoff is not None else None
     if handoff is None or coach is None:
         return refused or await basics.expired(turn)
+    return handoff, coach
+
+
+@ROUTES.action("handoff.agenda")
+async def agenda(turn: Turn) -> list[Message]:
+    """Put the handoff on the agenda of the leader's next session with their coach."""
+    found = await _acting(turn)
+    if isinstance(found, list):
+        return found
+    handoff, coach = found
     settled = _settled(turn, handoff, coach)
     if settled is not None:
         return settled
@@ -148,10 +157,10 @@ async def agenda(turn: Turn) -> list[Message]:
 @ROUTES.action("handoff.share")
 async def share(turn: Turn) -> list[Message]:
     """Hand the leader's words to their coach now, verbatim, with reply guidance."""
-    handoff, refused = await _mine(turn)
-    coach = await _coach(turn, handoff) if handoff is not None else None
-    if handoff is None or coach is None:
-        return refused or await basics.expired(turn)
+    found = await _acting(turn)
+    if isinstance(found, list):
+        return found
+    handoff, coach = found
     done = turn.copy("handoff.shared_done", coach=coach.name)
     if handoff.status == SHARED:
         return _answer(handoff, done)
@@ -190,10 +199,10 @@ async def coach_message(turn: Turn, handoff: Handoff, coach: Person) -> Message:
 @ROUTES.action("handoff.private")
 async def keep_private(turn: Turn) -> list[Message]:
     """Keep the handoff to the leader alone; nothing is sent."""
-    handoff, refused = await _mine(turn)
-    coach = await _coach(turn, handoff) if handoff is not None else None
-    if handoff is None or coach is None:
-        return refused or await basics.expired(turn)
+    found = await _acting(turn)
+    if isinstance(found, list):
+        return found
+    handoff, coach = found
     settled = _settled(turn, handoff, coach)
     if settled is not None:
         return settled
@@ -206,10 +215,10 @@ async def keep_private(turn: Turn) -> list[Message]:
 @ROUTES.action("handoff.withdraw")
 async def withdraw(turn: Turn) -> list[Message]:
     """Take an item off the agenda until the brief is sent; it stays private to the leader."""
-    handoff, refused = await _mine(turn)
-    coach = await _coach(turn, handoff) if handoff is not None else None
-    if handoff is None or coach is None:
-        return refused or await basics.expired(turn)
+    found = await _acting(turn)
+    if isinstance(found, list):
+        return found
+    handoff, coach = found
     settled = _settled(turn, handoff, coach)
     if settled is not None:
         return settled
