@@ -10,12 +10,12 @@ from datetime import datetime
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.people import by_email
+from bot.people import by_chat_id, by_email, has_chat_identity, only_organisation
 from storage.db import Database
-from storage.models import Organisation, Person, PlatformIdentity, SlackWorkspace
+from storage.models import Person, PlatformIdentity, SlackWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -92,19 +92,9 @@ class Identities:
         self._misses.pop((team_id, user_id), None)
 
 
-def _of_user(team_id: str, user_id: str) -> tuple[ColumnElement[bool], ...]:
-    """Conditions for this Slack user's identity (a roster without team ids matches too)."""
-    return (
-        PlatformIdentity.platform == "slack",
-        PlatformIdentity.external_id == user_id,
-        or_(PlatformIdentity.tenant_key == team_id, PlatformIdentity.tenant_key == ""),
-    )
-
-
 async def _linked(db: AsyncSession, team_id: str, user_id: str) -> bool:
     """True when this Slack user already has an identity (no users.info needed)."""
-    found = await db.scalar(select(PlatformIdentity.id).where(*_of_user(team_id, user_id)))
-    return found is not None
+    return await has_chat_identity(db=db, platform="slack", tenant=team_id, external_id=user_id)
 
 
 async def email_of(client: AsyncWebClient, user_id: str) -> str:
@@ -129,13 +119,8 @@ async def email_of(client: AsyncWebClient, user_id: str) -> str:
 
 
 async def _by_slack_id(db: AsyncSession, team_id: str, user_id: str) -> Person | None:
-    """The person whose Slack identity is this user (a roster without team ids matches too)."""
-    ident = await db.scalar(select(PlatformIdentity).where(*_of_user(team_id, user_id)))
-    if ident is None:
-        return None
-    if ident.tenant_key != team_id:
-        ident.tenant_key = team_id  # imported without the workspace: now we know it
-    return await db.get(Person, ident.person_id)
+    """The person whose Slack identity is this user."""
+    return await by_chat_id(db=db, platform="slack", tenant=team_id, external_id=user_id)
 
 
 async def organisation_of(db: AsyncSession, team_id: str) -> int | None:
@@ -145,8 +130,7 @@ async def organisation_of(db: AsyncSession, team_id: str) -> int | None:
     )
     if found is not None:
         return found
-    orgs = list(await db.scalars(select(Organisation.id).limit(2)))
-    return orgs[0] if len(orgs) == 1 else None
+    return await only_organisation(db)
 
 
 async def _by_email(

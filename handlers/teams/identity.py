@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.people import by_email
-from storage.models import Organisation, OutboxMessage, Person, PlatformIdentity, TeamsTenant
+from bot.people import by_chat_id, by_email, only_organisation
+from storage.models import OutboxMessage, Person, PlatformIdentity, TeamsTenant
 
 NOT_ENROLLED_FOR = 600.0
 """Seconds to remember that a Teams user is on no roster (their email is not asked again)."""
@@ -20,23 +20,9 @@ NOT_INSTALLED = "not installed"
 """How the sender's dead-letter reason for "app not installed for them" begins."""
 
 
-def _of_user(tenant_id: str, aad_id: str) -> tuple[ColumnElement[bool], ...]:
-    """Conditions for this Teams user's identity (a roster without the tenant matches too)."""
-    return (
-        PlatformIdentity.platform == "teams",
-        PlatformIdentity.external_id == aad_id,
-        or_(PlatformIdentity.tenant_key == tenant_id, PlatformIdentity.tenant_key == ""),
-    )
-
-
 async def linked(db: AsyncSession, tenant_id: str, aad_id: str) -> Person | None:
     """The person whose Teams identity is this AAD object id, if linked already."""
-    ident = await db.scalar(select(PlatformIdentity).where(*_of_user(tenant_id, aad_id)))
-    if ident is None:
-        return None
-    if ident.tenant_key != tenant_id:
-        ident.tenant_key = tenant_id  # imported without the tenant: now we know it
-    return await db.get(Person, ident.person_id)
+    return await by_chat_id(db=db, platform="teams", tenant=tenant_id, external_id=aad_id)
 
 
 async def organisation_of(db: AsyncSession, tenant_id: str) -> int | None:
@@ -46,8 +32,7 @@ async def organisation_of(db: AsyncSession, tenant_id: str) -> int | None:
     )
     if found is not None:
         return found
-    orgs = list(await db.scalars(select(Organisation.id).limit(2)))
-    return orgs[0] if len(orgs) == 1 else None
+    return await only_organisation(db)
 
 
 @dataclass
