@@ -118,7 +118,7 @@ async def _current(db: AsyncSession, due: Due, now: datetime) -> Booking | None:
 
 
 async def _synthesis(ctx: JobContext, llm: LLM, due: Due, now: datetime) -> str | None:
-    """The model's paragraph from this one leader's shared items, in its own short transaction."""
+    """The model's paragraph from this one leader's shared items (no transaction held meanwhile)."""
     async with ctx.database.reading() as db:
         booking = await _current(db, due, now)
         parties = await _parties(db, booking) if booking is not None else None
@@ -131,10 +131,9 @@ async def _synthesis(ctx: JobContext, llm: LLM, due: Due, now: datetime) -> str 
         leader_id, first_name = leader.id, (leader.name.split() or [""])[0]
     if not items:
         return None
-    async with ctx.database.transaction() as db:
-        return await llm.synthesize(
-            db=db, person_id=leader_id, items=items, first_name=first_name, now=now
-        )
+    return await llm.synthesize(
+        database=ctx.database, person_id=leader_id, items=items, first_name=first_name, now=now
+    )
 
 
 async def send_brief(

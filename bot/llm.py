@@ -28,7 +28,6 @@ from openai import (
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.llm_clean import clean_model_text
 from bot.llm_prompts import (
@@ -41,6 +40,7 @@ from bot.llm_prompts import (
 )
 from bot.llm_usage import take_call
 from bot.settings import Settings
+from storage.db import Database
 
 __all__ = ["LLM", "LlmVerdict", "SharedItem"]
 
@@ -124,7 +124,7 @@ class LLM:
     async def classify(
         self,
         *,
-        db: AsyncSession,
+        database: Database,
         person_id: int,
         text: str,
         locale: str,
@@ -136,13 +136,13 @@ class LLM:
         tpl = template("classify")
         messages = classify_messages(tpl, text=text, locale=locale)
         return await self._guarded(
-            "classify", db, person_id, now, lambda: self._verdict(messages, tpl.max_tokens)
+            "classify", database, person_id, now, lambda: self._verdict(messages, tpl.max_tokens)
         )
 
     async def synthesize(
         self,
         *,
-        db: AsyncSession,
+        database: Database,
         person_id: int,
         items: list[SharedItem],
         first_name: str = "",
@@ -154,21 +154,25 @@ class LLM:
         tpl = template("synthesis")
         messages = synthesis_messages(tpl, items=items, first_name=first_name)
         return await self._guarded(
-            "synthesis", db, person_id, now, lambda: self._paragraph(messages, tpl.max_tokens)
+            "synthesis", database, person_id, now, lambda: self._paragraph(messages, tpl.max_tokens)
         )
 
     async def _guarded(
         self,
         purpose: str,
-        db: AsyncSession,
+        database: Database,
         person_id: int,
         now: datetime | None,
         call: Callable[[], Awaitable[T]],
     ) -> T | None:
-        """Count the call against the cap, run it under the deadline, log it, never raise."""
+        """Count the call against the cap, run it under the deadline, log it, never raise.
+
+        The cap is taken in its own short transaction; the call itself holds no session, so a
+        slow model never holds a database lock (SQLite's single writer above all).
+        """
         day = (now or self._clock()).astimezone(UTC).date()
         try:
-            async with db.begin_nested():  # a failure here leaves the caller's transaction usable
+            async with database.transaction() as db:
                 allowed = await take_call(db=db, person_id=person_id, day=day, cap=self.daily_cap)
         except SQLAlchemyError:
             self._log(purpose, person_id, "db_error", 0.0)

@@ -68,17 +68,17 @@ async def leader_id(db: Database) -> int:
 async def classify(
     llm: LLM, db: Database, person: int, message: str = "can we move my session"
 ) -> LlmVerdict | None:
-    """One classification in its own transaction."""
-    async with db.transaction() as s:
-        return await llm.classify(db=s, person_id=person, text=message, locale="en", now=T0)
+    """One classification (the cap in its own transaction)."""
+    return await llm.classify(database=db, person_id=person, text=message, locale="en", now=T0)
 
 
 async def synthesize(
     llm: LLM, db: Database, person: int, items: list[SharedItem], name: str = ""
 ) -> str | None:
-    """One synthesis in its own transaction."""
-    async with db.transaction() as s:
-        return await llm.synthesize(db=s, person_id=person, items=items, first_name=name, now=T0)
+    """One synthesis (the cap in its own transaction)."""
+    return await llm.synthesize(
+        database=db, person_id=person, items=items, first_name=name, now=T0
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -205,18 +205,17 @@ async def test_daily_cap_stops_calls(db: Database, llm_stub: LlmStub) -> None:
     assert len(llm_stub.requests) == 2
     async with db.reading() as s:
         assert await calls_on(db=s, person_id=person, day=T0.date()) == 2
-    async with db.transaction() as s:  # a new UTC day, a new allowance
-        later = T0 + timedelta(days=1)
-        assert await llm.classify(db=s, person_id=person, text="hi", locale="en", now=later)
+    later = T0 + timedelta(days=1)  # a new UTC day, a new allowance
+    assert await llm.classify(database=db, person_id=person, text="hi", locale="en", now=later)
     assert len(llm_stub.requests) == 3
 
 
 async def test_cap_zero_and_db_errors_never_call(db: Database, llm_stub: LlmStub) -> None:
     person = await leader_id(db)
     assert await classify(make_llm(llm_stub, openai_daily_cap_per_person=0), db, person) is None
-    async with db.transaction() as s:  # an unknown person: the count fails, the caller goes on
-        llm = make_llm(llm_stub)
-        assert await llm.classify(db=s, person_id=999_999, text="x", locale="en") is None
+    llm = make_llm(llm_stub)  # an unknown person: the count fails, the caller goes on
+    assert await llm.classify(database=db, person_id=999_999, text="x", locale="en") is None
+    async with db.reading() as s:
         assert (await s.execute(text("SELECT 1"))).scalar_one() == 1
     assert llm_stub.requests == []
 
