@@ -76,9 +76,7 @@ async def synthesize(
     llm: LLM, db: Database, person: int, items: list[SharedItem], name: str = ""
 ) -> str | None:
     """One synthesis (the cap in its own transaction)."""
-    return await llm.synthesize(
-        database=db, person_id=person, items=items, first_name=name, now=T0
-    )
+    return await llm.synthesize(database=db, person_id=person, items=items, first_name=name, now=T0)
 
 
 @pytest.fixture(autouse=True)
