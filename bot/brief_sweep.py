@@ -14,24 +14,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.briefs import agenda_for, build_brief, shared_since, since_for, synthesis_items
+from bot.brief_window import DEFAULT_BRIEF_MINUTES, brief_key, since_for
+from bot.briefs import agenda_for, build_brief, shared_since, synthesis_items
+from bot.handoffs import offer_key
 from bot.llm import LLM
 from bot.outbox import enqueue
-from storage.models import Booking, BookingSeat, OutboxMessage, Person, Programme
+from bot.timefmt import show
+from bot.ui import Message
+from prompts import copy_for
+from storage.models import Booking, BookingSeat, Handoff, OutboxMessage, Person, Programme
 
 if TYPE_CHECKING:  # bot.jobs imports this module for its table
     from bot.jobs import JobContext
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BRIEF_MINUTES = 1440
-"""Minutes before the start, for sessions outside a programme (Programme.brief_offset_minutes)."""
 KIND = "brief"
-
-
-def brief_key(booking: Booking) -> str:
-    """The outbox dedupe key of a booking version's brief: a move (sequence + 1) gets a new one."""
-    return f"brief:{booking.id}:{booking.sequence}"
 
 
 @dataclass(frozen=True)
@@ -153,10 +151,35 @@ async def send_brief(
     )
     if row is None:
         return False
+    booking.brief_sent_at = now
     for item in await agenda_for(db=db, booking=booking, leader=leader):
         if item.delivered_at is None:
             item.delivered_at = now
+            await _settle_offer(db=db, item=item, leader=leader, coach=coach, booking=booking)
     return True
+
+
+async def _settle_offer(
+    *, db: AsyncSession, item: Handoff, leader: Person, coach: Person, booking: Booking
+) -> None:
+    """The leader's offer message, updated in place where it was sent: no Withdraw button now."""
+    offer = await db.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == offer_key(item.id))
+    )
+    if offer is None:
+        return
+    text = copy_for(leader.locale)(
+        "handoff.in_brief", when=show(booking.starts_at, leader.timezone), coach=coach.name
+    )
+    await enqueue(
+        db=db,
+        person=leader,
+        message=Message(text=text, replaces=offer_key(item.id)),
+        now=booking.brief_sent_at or offer.created_at,
+        kind="handoff",
+        channel=offer.channel,
+        bucket=offer.bucket,
+    )
 
 
 async def brief_sweep(ctx: JobContext, now: datetime, llm: LLM | None = None) -> str:

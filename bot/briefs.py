@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.booking.allowance import sessions_left, sessions_used
 from bot.booking.ics import safe_zone
+from bot.brief_window import since_for
 from bot.goals.levels import level_name
 from bot.goals.store import shown_level, trend, week_label
-from bot.handoffs import agenda_items, shared_items
+from bot.handoffs import AGENDA, agenda_items, shared_items
 from bot.llm_prompts import SharedItem
-from bot.timefmt import local, show, zone_info
+from bot.timefmt import local, show
 from bot.ui import Message, literal
 from prompts import Copy, copy_for
 from storage.models import (
     Booking,
-    BookingSeat,
     CheckIn,
     Engagement,
     Goal,
@@ -44,27 +44,6 @@ def day(at: datetime, zone: str) -> str:
     """A date as people read it in `zone`, e.g. 'Tue 24 Nov 2026'."""
     here = local(at, zone)
     return f"{here:%a} {here.day} {here:%b %Y}"
-
-
-async def since_for(*, db: AsyncSession, booking: Booking, leader: Person) -> datetime:
-    """Start of the previous one-to-one session with this leader, else the engagement's start."""
-    previous = await db.scalar(
-        select(func.max(Booking.starts_at))
-        .join(BookingSeat, BookingSeat.booking_id == Booking.id)
-        .where(
-            BookingSeat.leader_id == leader.id,
-            BookingSeat.status == "confirmed",
-            Booking.status == "confirmed",
-            Booking.kind == "session",
-            Booking.id != booking.id,
-            Booking.starts_at < booking.starts_at,
-        )
-    )
-    if previous is not None:
-        return previous
-    engagement = await db.get(Engagement, booking.engagement_id) if booking.engagement_id else None
-    started: date = engagement.started_on if engagement is not None else booking.created_at.date()
-    return datetime.combine(started, time(), tzinfo=zone_info(safe_zone(leader.timezone)))
 
 
 async def shared_since(
@@ -99,8 +78,22 @@ async def shared_since(
 
 
 async def agenda_for(*, db: AsyncSession, booking: Booking, leader: Person) -> list[Handoff]:
-    """This booking's agenda items written by this leader (never withdrawn or private ones)."""
+    """This booking's agenda items written by this leader (never withdrawn or private ones),
+    and those left undelivered by a cancelled session with the same coach (they carry over)."""
     items = await agenda_items(db, booking.id)
+    orphans = await db.scalars(
+        select(Handoff)
+        .join(Booking, Booking.id == Handoff.booking_id)
+        .where(
+            Handoff.leader_id == leader.id,
+            Handoff.coach_id == booking.coach_id,
+            Handoff.status == AGENDA,
+            Handoff.delivered_at.is_(None),
+            Booking.status != "confirmed",
+        )
+        .order_by(Handoff.shared_at, Handoff.id)
+    )
+    items += list(orphans.all())
     return [h for h in items if h.leader_id == leader.id and h.text]
 
 

@@ -45,6 +45,7 @@ from bot.booking.errors import (
 )
 from bot.booking.groups import create_group, join_group, open_groups
 from bot.booking.model import Slot
+from bot.brief_window import drop_unsent_brief
 from storage.models import Booking, BookingSeat, CoachProfile, Engagement, Person, Programme
 
 __all__ = [
@@ -204,6 +205,7 @@ async def reschedule(
             for seat in seats:
                 _set_times(seat, slot, now)
             booking.sequence += 1
+            await drop_unsent_brief(db=db, booking=booking)
             await db.flush()
     except BookingError:
         await db.refresh(booking)  # the savepoint's rollback expired the moved rows
@@ -238,6 +240,7 @@ async def cancel(
     booking.status, booking.cancelled_at, booking.cancelled_by_id = status, now, by.id
     booking.seats_taken = 0
     booking.sequence += 1
+    await drop_unsent_brief(db=db, booking=booking)
     booking.updated_at = now
     return await publish(db, booking, "cancelled", now=now, actor=by)
 

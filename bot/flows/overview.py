@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.flows.basics import is_coach
+from bot.flows.coach_view import coach_view_message
 from bot.goals.store import checkin_count
 from bot.people import current_engagement
 from bot.routes import ROUTES, Turn
@@ -18,7 +19,8 @@ async def _count(turn: Turn, *where: object) -> int:
 
 @ROUTES.command("privacy")
 async def privacy(turn: Turn) -> list[Message]:
-    """Say what is kept about the person and who can see it, with real counts."""
+    """Say what is kept about the person and who can see it; a leader also sees what their coach
+    will receive (and can withdraw from it)."""
     who, copy, now = turn.interaction.who, turn.copy, turn.interaction.now
     if is_coach(turn):
         clients = await _count(
@@ -52,11 +54,10 @@ async def privacy(turn: Turn) -> list[Message]:
     engagement = await current_engagement(db=turn.db, leader=who)
     if engagement and engagement.coach:
         facts_list.append(Fact(label=copy("privacy.coach"), value=engagement.coach.name))
-    return [
-        Message(
-            title=copy("privacy.title"),
-            text=copy("privacy.body"),
-            facts=tuple(facts_list),
-            footer=copy("privacy.export_erase"),
-        )
-    ]
+    kept_message = Message(
+        title=copy("privacy.title"),
+        text=copy("privacy.body"),
+        facts=tuple(facts_list),
+        footer=copy("privacy.export_erase"),
+    )
+    return [kept_message, await coach_view_message(turn)]

@@ -88,6 +88,8 @@ class Booking(Timestamped, Base):
     cancelled_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
+    brief_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    """When the coach's pre-session brief of the current version was queued (None: not yet)."""
 
     seats: Mapped[list[BookingSeat]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingSeat.id"
