@@ -7,7 +7,9 @@
   const MINE_KEY = "cc-playground-mine:";
   const MINE_MAX = 500;
 
-  // A person's log: items are {kind: "me", text} or {kind: "bot", entry, ids: Set, node}.
+  // A person's log: items are {kind: "me", text} or {kind: "bot", entry, ids: Set, keys: Set,
+  // node}: `entry` is the newest of the entries shown in one place, `ids` and `keys` are the ids
+  // and queue keys of them all.
   function newLog() {
     return { items: [], cursor: 0, waiting: [], seen: new Set(), loaded: false };
   }
@@ -44,20 +46,23 @@
     log.items.push({ kind: "me", text });
   }
 
-  // Add one delivered entry: a replacement takes its original's place. The item, or null if
-  // the entry was seen before.
+  // Add one delivered entry: a replacement takes its original's place, however many times the
+  // original was replaced before (each answer names the original's key, not the last answer's).
+  // The item, or null if the entry was seen before.
   function apply(log, entry) {
     if (log.seen.has(entry.id)) return null;
     log.seen.add(entry.id);
+    const keys = entry.dedupe_key ? [entry.dedupe_key] : [];
     const earlier = entry.replaces
-      ? log.items.find((item) => item.kind === "bot" && item.entry.dedupe_key === entry.replaces)
+      ? log.items.find((item) => item.kind === "bot" && item.keys.has(entry.replaces))
       : null;
     if (earlier) {
       earlier.entry = entry;
       earlier.ids.add(entry.id);
+      for (const key of keys) earlier.keys.add(key);
       return earlier;
     }
-    const item = { kind: "bot", entry, ids: new Set([entry.id]), node: null };
+    const item = { kind: "bot", entry, ids: new Set([entry.id]), keys: new Set(keys), node: null };
     log.items.push(item);
     return item;
   }
