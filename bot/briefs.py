@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.booking.allowance import sessions_left, sessions_used
@@ -79,7 +79,8 @@ async def shared_since(
 
 async def agenda_for(*, db: AsyncSession, booking: Booking, leader: Person) -> list[Handoff]:
     """This booking's agenda items written by this leader (never withdrawn or private ones),
-    and those left undelivered by a cancelled session with the same coach (they carry over)."""
+    and those left undelivered by a cancelled or earlier session with the same coach (they
+    carry over)."""
     items = await agenda_items(db, booking.id)
     orphans = await db.scalars(
         select(Handoff)
@@ -89,7 +90,8 @@ async def agenda_for(*, db: AsyncSession, booking: Booking, leader: Person) -> l
             Handoff.coach_id == booking.coach_id,
             Handoff.status == AGENDA,
             Handoff.delivered_at.is_(None),
-            Booking.status != "confirmed",
+            Handoff.booking_id != booking.id,
+            or_(Booking.status != "confirmed", Booking.starts_at < booking.starts_at),
         )
         .order_by(Handoff.shared_at, Handoff.id)
     )

@@ -145,6 +145,8 @@ async def agenda(turn: Turn) -> list[Message]:
         text = turn.copy("handoff.agenda_no_session", coach=coach.name)
         return _answer(handoff, text, _choices(turn, handoff, coach, None, keep_private=True))
     handoffs.set_status(handoff, AGENDA, now=turn.interaction.now, booking_id=session.id)
+    if session.brief_sent_at is not None:  # the brief went already: the item follows it now
+        return await _after_brief(turn, handoff, coach, session)
     text = turn.copy("handoff.agenda_done", when=_when(turn, session), coach=coach.name)
     withdraw = Button(
         label=turn.copy("handoff.withdraw_button"),
@@ -152,6 +154,32 @@ async def agenda(turn: Turn) -> list[Message]:
         value=str(handoff.id),
     )
     return _answer(handoff, text, (withdraw,))
+
+
+async def _after_brief(
+    turn: Turn, handoff: Handoff, coach: Person, session: Booking
+) -> list[Message]:
+    """An agenda item for a session whose brief has gone: it goes to the coach at once."""
+    now = turn.interaction.now
+    handoff.delivered_at = now
+    copy, leader = copy_for(coach.locale), turn.interaction.who
+    when = show(session.starts_at, coach.timezone)
+    intro = copy("handoff.coach_agenda_late", leader=leader.name, when=when)
+    await enqueue(
+        db=turn.db,
+        person=coach,
+        message=Message(text=f"{intro}\n\n{_words(handoff)}"),
+        now=now,
+        kind="handoff",
+        dedupe_key=handoffs.coach_key(handoff.id),
+    )
+    text = turn.copy("handoff.agenda_late", when=_when(turn, session), coach=coach.name)
+    return _answer(handoff, text)
+
+
+def _words(handoff: Handoff) -> str:
+    """The leader's words verbatim, one literal span per line."""
+    return "\n".join(literal(line) if line else "" for line in (handoff.text or "").splitlines())
 
 
 @ROUTES.action("handoff.share")
@@ -191,9 +219,8 @@ async def coach_message(turn: Turn, handoff: Handoff, coach: Person) -> Message:
         guidance = copy("handoff.coach_reply_session", leader=leader.name, when=when)
     else:
         guidance = copy("handoff.coach_reply", leader=leader.name)
-    words = "\n".join(literal(line) if line else "" for line in (handoff.text or "").splitlines())
     intro = copy("handoff.coach_intro", leader=leader.name)
-    return Message(text=f"{intro}\n\n{words}\n\n{guidance}")
+    return Message(text=f"{intro}\n\n{_words(handoff)}\n\n{guidance}")
 
 
 @ROUTES.action("handoff.private")

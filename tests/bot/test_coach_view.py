@@ -120,7 +120,7 @@ async def test_after_the_brief_is_sent_nothing_of_it_can_be_withdrawn(db: Databa
     [done, after] = await turn(db, LEADER, action_id="privacy.withdraw", value=value, now=later)
     assert "already went to Ana Ruiz" in done.text
     assert "got the brief for your session on Thu 26 Nov 2026, 10:00 EST" in after.text
-    assert "Nothing is waiting to go to Ana Ruiz" in after.text and not after.buttons
+    assert "Nothing is waiting for the next brief" in after.text and not after.buttons
     async with db.reading() as s:
         assert (await by_text(s))["I said no to a meeting\nand it felt _good_"].shared_with_coach
 
@@ -132,7 +132,7 @@ async def test_someone_elses_item_or_a_forged_value_changes_nothing(db: Database
         assert private is not None
     for value in (f"reflection:{private.id}", "reflection:999999", "nonsense", "agenda:x"):
         [done, _view] = await turn(db, LEADER, action_id="privacy.withdraw", value=value)
-        assert "nothing to withdraw" in done.text
+        assert "There is nothing to withdraw" in done.text
     async with db.reading() as s:
         assert await s.scalar(select(Reflection).where(Reflection.id == private.id)) is not None
     replies = await turn(db, "coach@example.com", action_id="privacy.withdraw", value="agenda:1")
@@ -220,3 +220,39 @@ async def test_a_leader_without_a_coach_or_session_is_told_plainly(db: Database)
         engagement.status = "completed"
     view = await privacy(db)
     assert view.text == "You have no coach yet, so nobody sees anything you write here."
+
+
+async def test_an_agenda_item_added_after_the_brief_goes_to_the_coach_at_once(db: Database) -> None:
+    w, _ = await _seed(db)
+    due_at = SESSION - timedelta(hours=24)
+    await brief_sweep(ctx_for(db), due_at)
+    later = due_at + timedelta(hours=2)
+    words = "My deputy and I disagree on the reorg and I avoid the topic"
+    [offer] = await turn(db, LEADER, text=words, now=later)
+    [agenda] = [b for b in offer.buttons if b.action_id == "handoff.agenda"]
+    [done] = await turn(db, LEADER, action_id=agenda.action_id, value=agenda.value, now=later)
+    assert "already had the brief for it, so this went to Ana Ruiz now" in done.text
+    async with db.reading() as s:
+        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "handoff"))).all()
+        [to_coach] = [r for r in rows if r.person_id == w.coach.id]
+        handoff = await s.scalar(select(Handoff).order_by(Handoff.id.desc()).limit(1))
+    text = Message.from_payload(to_coach.payload).text
+    assert "after the brief went out" in text and literal(words) in text
+    assert handoff is not None and handoff.delivered_at == later
+    view = await privacy(db, now=later)
+    assert words not in plain(view.text)  # nothing pending: it went
+
+
+async def test_an_undelivered_agenda_item_of_a_past_session_carries_over(db: Database) -> None:
+    w, booking_id = await _seed(db)
+    async with db.transaction() as s:  # the session happened without its brief (e.g. an outage)
+        booking = await s.get(Booking, booking_id)
+        assert booking is not None
+        booking.status = "held"
+        following = add_booking(s, w, SESSION + timedelta(days=14), uid="following@x")
+        await s.flush()
+        following_id = following.id
+    await brief_sweep(ctx_for(db), SESSION + timedelta(days=13))
+    [row] = await _briefs(db)
+    assert row.dedupe_key == f"brief:{following_id}:0"
+    assert literal("Agenda: conflict with Jo") in Message.from_payload(row.payload).text
