@@ -8,6 +8,7 @@ import unicodedata
 
 MAX_SYNTHESIS_CHARS = 900
 ELLIPSIS = "…"
+INPUT_FACTOR = 4  # model text read per character kept (markup and links are removed)
 
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -22,10 +23,14 @@ _URL = re.compile(
     r"|\bwww\.\S+)",
     re.I,
 )
-_EMAIL = re.compile(r"\S+@\S+\.\S+")
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")  # not \S+@\S+: cubic time on "@@@…"
 _MENTION = re.compile(r"(?<![\w])[@＠][\w.\-]+")
-_DOMAIN = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}\b(?:[/:?#]\S*)?", re.I)
-_ANGLE = re.compile(r"[<>]")
+# Labels of any script (müller.de, 例え.jp are linked as readily as example.com), and IPv4.
+_DOMAIN = re.compile(
+    r"(?<![^\W_])(?:[^\W_](?:[^\W_]|-)*\.)+[^\W\d_]{2,24}(?![^\W_])(?:[/:?#]\S*)?"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b(?:[/:?#]\S*)?"
+)
+_ANGLE = re.compile(r"[<>\[\]]")  # also what is left of nested markdown links: [[x]](y)
 _MARKUP = re.compile(r"[*_`~#|]+")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
@@ -68,8 +73,12 @@ def _cap(text: str, limit: int) -> str:
 
 
 def clean_model_text(text: str, *, limit: int = MAX_SYNTHESIS_CHARS) -> str | None:
-    """Plain text with no link, image, mention or HTML, capped; None when nothing is left."""
-    text = _visible(html.unescape(_visible(text)))
+    """Plain text with no link, image, mention or HTML, capped; None when nothing is left.
+
+    Only the first `limit` x INPUT_FACTOR characters are read: some patterns take time growing
+    with the square of a run's length, and a server may ignore max_tokens.
+    """
+    text = _visible(html.unescape(_visible(text[: limit * INPUT_FACTOR])))
     for _ in range(3):  # nested or overlapping markup: repeat until stable
         before = text
         text = _strip_addresses(_flatten_markup(text))
