@@ -83,15 +83,26 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
     if teams_parts is not None:
         senders["teams"] = teams_parts.sender
     dispatcher = Dispatcher(database=database, senders=senders, clock=clock.now)
+    llm = LLM.from_settings(settings)  # optional: typed words get its hint, briefs a synthesis
     slack = None
     if slack_parts is not None:
         slack = slack_edge_from_settings(
-            settings, slack_parts, database=database, dispatcher=dispatcher, clock=clock.now
+            settings,
+            slack_parts,
+            database=database,
+            dispatcher=dispatcher,
+            clock=clock.now,
+            llm=llm,
         )
     teams = None
     if teams_parts is not None:
         teams = teams_edge_from_settings(
-            settings, teams_parts, database=database, dispatcher=dispatcher, clock=clock.now
+            settings,
+            teams_parts,
+            database=database,
+            dispatcher=dispatcher,
+            clock=clock.now,
+            llm=llm,
         )
     replayers = (partial(replay_stale, slack.edge),) if slack else ()
     jobs = JobContext(
@@ -99,7 +110,7 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
         dispatcher,
         calendar=calendar,
         replayers=replayers,
-        llm=LLM.from_settings(settings),
+        llm=llm,
     )
     return Runtime(settings, database, clock, dispatcher, jobs, slack, teams)
 
@@ -133,6 +144,7 @@ def build_web_app(rt: Runtime, scheduler: AsyncIOScheduler | None) -> web.Applic
         ),
         scheduler_state=lambda: scheduler_state(scheduler) if scheduler else {"running": False},
         local_mode=rt.settings.local_mode,
+        llm=rt.jobs.llm,
     )
     add_web_routes(app, deps=deps)
     if rt.slack is not None:

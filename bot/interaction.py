@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from bot.safety.classify import Verdict
 from storage.models import Person
 
 InteractionKind = Literal["command", "action", "submit", "text"]
@@ -27,6 +28,8 @@ class Interaction:
     form: Mapping[str, str] = field(default_factory=dict)
     event_id: str | None = None
     tenant_key: str = ""
+    hint: Verdict | None = None
+    """Typed text only: the model's verdict, asked before the turn (see bot.refine)."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

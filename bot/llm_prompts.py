@@ -11,12 +11,12 @@ from typing import Literal
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from bot.safety.lexicon import LOGISTICS_COMMANDS, RISK_CATEGORIES
 from prompts import llm_template
 
-COMMANDS = frozenset(
-    {"book", "sessions", "cancel", "move", "pause", "resume", "goals", "checkin", "reflect"}
-    | {"privacy", "settings", "help"}
-)
+COMMANDS = frozenset(LOGISTICS_COMMANDS)
+COMMAND_ALIASES = {"cancel": "sessions", "move": "sessions", "settings": "nudges"}
+"""Words a model may use for a command: moving or cancelling happens from the sessions list."""
 MAX_MESSAGE_CHARS = 4_000
 MAX_ITEM_CHARS = 2_000
 MAX_ITEMS = 40
@@ -32,12 +32,20 @@ class LlmVerdict(BaseModel):
     kind: Literal["logistics", "developmental", "risk", "unsure"]
     command: str | None
     confidence: float
+    category: str | None = None
 
     @field_validator("command")
     @classmethod
     def _known_command(cls, value: str | None) -> str | None:
         name = (value or "").strip().lower()
+        name = COMMAND_ALIASES.get(name, name)
         return name if name in COMMANDS else None
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str | None) -> str | None:
+        name = (value or "").strip().lower()
+        return name if name in RISK_CATEGORIES else None
 
     @field_validator("confidence")
     @classmethod

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from bot.flows import basics, handoff, reflect, safety
-from bot.routes import ROUTES, Turn, command_word, is_greeting
+from bot.refine import merge, typed_command
+from bot.routes import ROUTES, Turn, is_greeting
 from bot.safety.classify import classify
 from bot.ui import Message
-
-SHORT_COMMAND = 3
-"""A command word with at most this many words in all is a command, whatever follows it."""
 
 
 async def leader_words(turn: Turn) -> list[Message] | None:
@@ -16,19 +14,16 @@ async def leader_words(turn: Turn) -> list[Message] | None:
 
     Risk is checked before anything else, whatever the text starts with, and needs nothing
     but the rules (no network). Unsure between logistics and developmental means developmental.
+    Typed text may carry the model's hint (asked before the turn): see bot.refine.merge.
     """
-    text = turn.interaction.text
-    verdict = classify(text, locale=turn.interaction.who.locale)
+    text, typed = turn.interaction.text, turn.interaction.kind == "text"
+    rules = classify(text, locale=turn.interaction.who.locale)
+    verdict = merge(rules, turn.interaction.hint) if typed else rules
     if verdict.kind == "risk":
         return await safety.risk_reply(turn, verdict)
-    if is_greeting(text):
-        return None
-    word = command_word(text)
-    if word in ROUTES.commands and (
-        verdict.kind == "logistics" or len(text.split()) <= SHORT_COMMAND
-    ):
-        return None  # a command as typed (with its arguments, e.g. "pause 2026-12-01")
-    if turn.interaction.kind == "command":
+    if (is_greeting(text) and rules.kind != "logistics") or typed_command(text, rules):
+        return None  # a greeting ("start my reflection" is not one), or a command as typed
+    if not typed:
         return None  # a slash command names what it wants; only risk overrides it
     if verdict.kind == "logistics" and verdict.command in ROUTES.commands:
         return await ROUTES.commands[verdict.command](turn)

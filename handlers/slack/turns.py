@@ -17,7 +17,10 @@ from bot.conversation import handle, queue
 from bot.dispatcher import Dispatcher
 from bot.flows.home import home_sections
 from bot.interaction import Interaction, InteractionKind
+from bot.llm import LLM
 from bot.outbox import bucket_for, enqueue_task
+from bot.refine import chat_hint
+from bot.safety.classify import Verdict
 from bot.ui import Message
 from handlers.slack.identity import Identities
 from handlers.slack.views import modal_view
@@ -67,6 +70,7 @@ class SlackEdge:
     client_for: Callable[[str], Awaitable[AsyncWebClient | None]]
     stop_workspace: Callable[[str, str], Awaitable[None]]
     identities: Identities = field(default_factory=Identities)
+    llm: LLM | None = None
     _background: set[asyncio.Future[Any]] = field(default_factory=set)
 
     def later(self, work: Awaitable[Any]) -> None:
@@ -84,6 +88,20 @@ class SlackEdge:
         """users.info for a user not linked yet, before the write transaction (no lock held)."""
         await self.identities.prefetch(
             database=self.database, client=client, team_id=team_id, user_id=user_id
+        )
+
+    async def hint(self, said: Said, now: datetime) -> Verdict | None:
+        """The model's view of a DM's typed text, before any write transaction (no lock held)."""
+        if said.kind != "text":
+            return None  # slash commands, clicks and forms never wait on the model
+        return await chat_hint(
+            database=self.database,
+            llm=self.llm,
+            platform="slack",
+            tenant=said.team_id,
+            external_id=said.user_id,
+            text=said.text,
+            now=now,
         )
 
     def wake(self) -> None:
@@ -112,6 +130,7 @@ async def run_turn(edge: SlackEdge, said: Said, *, also: Also | None = None) -> 
     now = edge.clock()
     client = await edge.client_for(said.team_id)
     await edge.prefetch(client, said.team_id, said.user_id)
+    hint = await edge.hint(said, now)
     async with edge.database.transaction() as db:
         person = await edge.identities.resolve(
             db=db, client=client, team_id=said.team_id, user_id=said.user_id, now=now
@@ -132,6 +151,7 @@ async def run_turn(edge: SlackEdge, said: Said, *, also: Also | None = None) -> 
             form=said.form,
             event_id=said.event_id,
             tenant_key=said.team_id,
+            hint=hint,
         )
         replies = await handle(db=db, interaction=interaction)
         outcome = Outcome(person=person, replies=replies)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.dispatcher import Dispatcher
+from bot.llm import LLM
 from bot.settings import Settings
 from handlers.slack.app import Slack, build_slack
 from handlers.slack.sender import SlackSender
@@ -40,6 +41,7 @@ def slack_edge_from_settings(
     database: Database,
     dispatcher: Dispatcher,
     clock: Callable[[], datetime],
+    llm: LLM | None = None,
 ) -> Slack:
     """The inbound edge: HTTP with a signing secret, or Socket Mode with an app token."""
     secret = settings.slack_signing_secret
@@ -49,7 +51,7 @@ def slack_edge_from_settings(
             "SLACK_SIGNING_SECRET (HTTP mode) "
             "nor SLACK_APP_TOKEN (Socket Mode) is set"
         )
-    return build_slack(
+    slack = build_slack(
         database=database,
         dispatcher=dispatcher,
         tokens=parts.tokens,
@@ -57,3 +59,5 @@ def slack_edge_from_settings(
         signing_secret=secret.get_secret_value() if secret else None,
         api_url=settings.slack_api_url,
     )
+    slack.edge.llm = llm  # typed DMs get the model's hint (bot.refine), asked before the turn
+    return slack

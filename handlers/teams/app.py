@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete
 
 from bot.dispatcher import Dispatcher
+from bot.llm import LLM
 from handlers.teams.auth import AuthError, BotFrameworkAuth
 from handlers.teams.connector import Connector, ConnectorError, ServiceUrlNotAllowed, addressed
 from handlers.teams.identity import TeamsIdentities, linked
@@ -35,7 +36,7 @@ MAX_BODY = 256 * 1024
 
 @dataclass
 class Teams:
-    """The edge's shared state: auth, database, dispatcher, outbound tokens and connector."""
+    """The edge's shared state: auth, database, dispatcher, tokens, connector, optional model."""
 
     auth: BotFrameworkAuth
     database: Database
@@ -44,6 +45,7 @@ class Teams:
     connector: Connector
     clock: Callable[[], datetime]
     identities: TeamsIdentities = field(default_factory=TeamsIdentities)
+    llm: LLM | None = None
     _background: set[asyncio.Future[Any]] = field(default_factory=set)
 
     def add_routes(self, web_app: web.Application) -> None:

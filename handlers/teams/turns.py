@@ -11,6 +11,8 @@ from sqlalchemy import delete
 from bot.conversation import handle, queue
 from bot.inbox import mark_processed, record_event
 from bot.interaction import Interaction, InteractionKind
+from bot.refine import chat_hint
+from bot.safety.classify import Verdict
 from bot.ui import Message
 from handlers.teams.submits import Submitted
 from prompts import copy_for
@@ -18,6 +20,9 @@ from storage.models import InboundEvent, Person
 
 if TYPE_CHECKING:
     from handlers.teams.app import Teams
+
+HINT_SECONDS = 6.0
+"""The longest the model may take on a Teams message: Teams wants its answer within 15 s."""
 
 
 @dataclass
@@ -44,8 +49,10 @@ class TurnOutcome:
     duplicate: bool = False
 
 
-def interaction_of(person: Person, heard: Heard, said: Submitted, now: Any) -> Interaction:
-    """The neutral interaction of a parsed Teams message."""
+def interaction_of(
+    person: Person, heard: Heard, said: Submitted, now: Any, hint: Verdict | None = None
+) -> Interaction:
+    """The neutral interaction of a parsed Teams message (typed text with the model's hint)."""
     kinds: dict[str, InteractionKind] = {"action": "action", "submit": "submit"}
     form = dict(said.fields)
     if said.context:
@@ -62,12 +69,28 @@ def interaction_of(person: Person, heard: Heard, said: Submitted, now: Any) -> I
         form=form,
         event_id=heard.event_id,
         tenant_key=heard.tenant_id,
+        hint=hint if said.kind == "text" else None,
     )
 
 
 async def run_turn(edge: Teams, heard: Heard, said: Submitted) -> TurnOutcome:
-    """Record the activity once, resolve the writer, run the core, queue the replies; commit."""
+    """Record the activity once, resolve the writer, run the core, queue the replies; commit.
+
+    The model's hint on typed text is asked first, with no transaction open.
+    """
     now = edge.clock()
+    hint = None
+    if said.kind == "text":
+        hint = await chat_hint(
+            database=edge.database,
+            llm=edge.llm,
+            platform="teams",
+            tenant=heard.tenant_id,
+            external_id=heard.aad_id,
+            text=said.text,
+            now=now,
+            deadline=HINT_SECONDS,
+        )
     async with edge.database.transaction() as db:
         row = await record_event(
             db=db, platform="teams", event_id=heard.event_id, payload={}, now=now
@@ -86,7 +109,7 @@ async def run_turn(edge: Teams, heard: Heard, said: Submitted) -> TurnOutcome:
             await db.execute(delete(InboundEvent).where(InboundEvent.id == row))
             return TurnOutcome(person=None)
         await mark_processed(db=db, event_row_id=row, now=now)
-        interaction = interaction_of(person, heard, said, now)
+        interaction = interaction_of(person, heard, said, now, hint)
         if said.kind == "invalid":
             replies = [Message(text=copy_for(person.locale)("teams.expired"))]
         else:

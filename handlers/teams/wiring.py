@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.dispatcher import Dispatcher
+from bot.llm import LLM
 from bot.settings import Settings
 from handlers.teams.app import Teams
 from handlers.teams.auth import BotFrameworkAuth
@@ -48,6 +49,7 @@ def teams_edge_from_settings(
     database: Database,
     dispatcher: Dispatcher,
     clock: Callable[[], datetime],
+    llm: LLM | None = None,
 ) -> Teams:
     """The inbound edge at POST /api/messages."""
     allowed = parse_prefixes(settings.teams_allowed_service_urls)
@@ -64,4 +66,5 @@ def teams_edge_from_settings(
         tokens=parts.tokens,
         connector=Connector(allowed_service_urls=allowed),
         clock=clock,
+        llm=llm,
     )

@@ -11,6 +11,8 @@ from aiohttp import web
 
 from bot.conversation import respond
 from bot.interaction import Interaction
+from bot.refine import llm_hint
+from bot.safety.classify import Verdict
 from bot.timefmt import show
 from handlers.web import parse
 from handlers.web.deps import NO_STORE, STATIC_DIR, WebDeps
@@ -73,6 +75,7 @@ class Playground:
     async def interact(self, request: web.Request) -> web.StreamResponse:
         """Run one interaction as the chosen person; return their new transcript entries."""
         req = parse.interact(await _body(request))
+        hint = await self._hint(req) if req.kind == "text" else None
         async with self._moving, self.deps.database.transaction() as s:
             person = await playground_person(db=s, person_id=req.person_id)
             if person is None:
@@ -88,6 +91,7 @@ class Playground:
                 value=req.value,
                 form_id=req.form_id,
                 form=dict(req.values),
+                hint=hint,
             )
             await respond(db=s, interaction=interaction)
         await self._wake()
@@ -95,6 +99,22 @@ class Playground:
             page = await delivered(db=s, person=person, after=after, waiting=req.waiting)
         clock = clock_json(self.deps.clock.now(), person.timezone)
         return _json({**page.to_json(), "clock": clock})
+
+    async def _hint(self, req: parse.InteractRequest) -> Verdict | None:
+        """The model's view of typed text, asked before the write transaction (no lock held)."""
+        if self.deps.llm is None:
+            return None
+        async with self.deps.database.reading() as s:
+            person = await playground_person(db=s, person_id=req.person_id)
+        if person is None:
+            return None  # refused in the transaction
+        return await llm_hint(
+            database=self.deps.database,
+            llm=self.deps.llm,
+            who=person,
+            text=req.text,
+            now=self.deps.clock.now(),
+        )
 
     async def transcript(self, request: web.Request) -> web.StreamResponse:
         """A person's web messages sent after `after`, and any of `waiting` now sent, as HTML."""

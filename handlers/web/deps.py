@@ -1,4 +1,4 @@
-"""What the web edge is built from: the database, the clock, the dispatcher and the sweeps."""
+"""What the web edge is built from: the database, clock, dispatcher, sweeps, optional model."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.clock import VirtualClock
+from bot.llm import LLM
 from storage.db import Database
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -37,3 +38,4 @@ class WebDeps:
     run_due: RunDue
     scheduler_state: Callable[[], dict[str, object]]
     local_mode: bool
+    llm: LLM | None = None
