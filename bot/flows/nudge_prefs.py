@@ -75,14 +75,16 @@ async def pause(turn: Turn) -> list[Message]:
     if refused:
         return [refused]
     who, now, arg = turn.interaction.who, turn.interaction.now, turn.args.strip()
-    if not arg:
+    if not _names_a_time(arg):  # "pause", "pause my reminders", "turn off nudges"
         settings = await settings_to_change(turn.db, who, now)
         settings.paused_indefinitely, settings.paused_until = True, None
-        return _say(turn, "prefs.paused_indefinitely")
+        if not arg or not is_valid_zone(who.timezone):
+            return _say(turn, "prefs.paused_indefinitely")
+        return _say(turn, "prefs.paused_indefinitely_hint", example=_example(now, who.timezone))
     if not is_valid_zone(who.timezone):
         return _say(turn, "prefs.zone_missing")
     today = local(now, who.timezone).date()
-    example = (today + timedelta(days=14)).isoformat()
+    example = _example(now, who.timezone)
     try:
         day = date.fromisoformat(arg) if _DATE.match(arg) else None
     except ValueError:
@@ -98,6 +100,25 @@ async def pause(turn: Turn) -> list[Message]:
     settings = await settings_to_change(turn.db, who, now)
     settings.paused_indefinitely, settings.paused_until = False, until
     return _say(turn, "nudges.paused_until_date", day=day_label(day, today))
+
+
+_TIME_WORDS = re.compile(
+    r"\d|\b(?:until|till|til|next|week|weeks|month|months|day|days|tomorrow|monday|tuesday"
+    r"|wednesday|thursday|friday|saturday|sunday|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*"
+    r"|jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|dec\w*|até|semana|mês|amanhã|hasta|próxima"
+    r"|mañana|jusqu\w*|semaine|mois|demain|bis|woche|monat|morgen)\b",
+    re.IGNORECASE,
+)
+
+
+def _names_a_time(arg: str) -> bool:
+    """True when the words after *pause* try to say until when (then they must be a date)."""
+    return bool(_TIME_WORDS.search(arg))
+
+
+def _example(now: datetime, zone: str) -> str:
+    """A date two weeks from today in `zone`, as typed after *pause*."""
+    return (local(now, zone).date() + timedelta(days=14)).isoformat()
 
 
 @ROUTES.command("resume")

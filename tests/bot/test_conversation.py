@@ -87,11 +87,12 @@ async def test_button_round_trip_reaches_the_person_through_the_port(db: Databas
     [menu] = await say(db, "leader@example.com", "hello")
     await dispatcher.wake()
     button = next(b for b in menu.buttons if b.value == "privacy")
-    [answer] = await say(
+    [answer, coach_sees] = await say(
         db, "leader@example.com", "", kind="action", action_id=button.action_id, value=button.value
     )
     await dispatcher.wake()
-    assert [d.message for d in port.deliveries] == [menu, answer]
+    assert [d.message for d in port.deliveries] == [menu, answer, coach_sees]
+    assert coach_sees.title == "What Ana Ruiz sees"
     assert {d.recipient.timezone for d in port.deliveries} == {"America/New_York"}
     assert "encrypted" in answer.text and answer.facts[-1].value == "Ana Ruiz"
 

@@ -107,6 +107,18 @@ async def test_bad_pause_dates_change_nothing(db: Database, arg: str, says: str)
     assert await settings(db) is None
 
 
+@pytest.mark.parametrize(
+    "text", ["pause my reminders", "turn off the nudges please", "pausar os lembretes"]
+)
+async def test_pause_in_other_words_pauses_until_resumed(db: Database, text: str) -> None:
+    await world(db)
+    [reply] = await turn(db, LEADER, text=text)
+    assert reply.text.startswith("Nudges are paused until you type *resume*.")
+    assert "pause 2026-12-08" in reply.text  # how to pause until a date instead
+    found = await settings(db)
+    assert found is not None and found.paused_indefinitely and found.paused_until is None
+
+
 async def test_a_year_ahead_is_the_limit(db: Database) -> None:
     await world(db)
     [reply] = await turn(db, LEADER, text="pause 2027-11-24")
