@@ -1,0 +1,1 @@
+"""The reporting store: a separate database of facts and dimensions under pseudonymous keys."""
