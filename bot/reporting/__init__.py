@@ -1,0 +1,1 @@
+"""HR reporting: sync to the reporting store, metrics, small-group suppression, the report."""
