@@ -29,6 +29,8 @@ from bot.jobs import JobContext, run_due, run_due_through, sweep_step
 from bot.llm import LLM
 from bot.ports import CalendarPort, Sender
 from bot.privacy import NotErased, UnknownPerson, erase, export, find, readmit
+from bot.reporting.cli import add_report_options, cmd_report, default_min_group
+from bot.reporting.sync import sync as reporting_sync
 from bot.roster import RosterError, import_path
 from bot.scheduler import build_scheduler, scheduler_state
 from bot.settings import Settings, resolve_secret
@@ -41,6 +43,7 @@ from handlers.slack.wiring import slack_edge_from_settings, slack_sender_from_se
 from handlers.teams.app import Teams
 from handlers.teams.wiring import teams_edge_from_settings, teams_sender_from_settings
 from handlers.web import WebDeps, WebSender, add_web_routes
+from handlers.web.reports import ReportSource
 from storage.crypto import Keyring
 from storage.db import Database
 from storage.migrate import is_up_to_date, upgrade_sync
@@ -111,6 +114,7 @@ def build_runtime(settings: Settings, clock: VirtualClock | None = None) -> Runt
         calendar=calendar,
         replayers=replayers,
         llm=llm,
+        reporting=Database(settings.reporting_url, keyring),
     )
     return Runtime(settings, database, clock, dispatcher, jobs, slack, teams)
 
@@ -120,6 +124,7 @@ async def prepare_database(rt: Runtime, *, load_sample: bool = False) -> None:
     url = rt.settings.operational_url
     if rt.settings.local_mode:
         await asyncio.to_thread(upgrade_sync, url)
+        await asyncio.to_thread(upgrade_sync, rt.settings.reporting_url, store="reporting")
         if not load_sample:
             return
         async with rt.database.transaction() as db:
@@ -146,7 +151,13 @@ def build_web_app(rt: Runtime, scheduler: AsyncIOScheduler | None) -> web.Applic
         local_mode=rt.settings.local_mode,
         llm=rt.jobs.llm,
     )
-    add_web_routes(app, deps=deps)
+    reports = ReportSource(
+        rt.settings.reporting_url,
+        rt.settings.admin_token,
+        rt.clock.now,
+        default_min_group(rt.settings),
+    )
+    add_web_routes(app, deps=deps, reports=reports)
     if rt.slack is not None:
         rt.slack.add_routes(app)
         add_oauth_routes(app, rt.settings, rt.slack.clients.tokens, rt.clock.now)
@@ -339,9 +350,32 @@ async def cmd_db(rt: Runtime, action: str) -> int:
     if action == "upgrade":
         await asyncio.to_thread(upgrade_sync, rt.settings.operational_url)
         print("database upgraded to the newest schema")
+        await asyncio.to_thread(upgrade_sync, rt.settings.reporting_url, store="reporting")
+        print("reporting store upgraded to the newest schema")
         return 0
     count = await rotate_keys(rt.database)
     print(f"re-encrypted {count} value(s) under the newest secret key")
+    return 0
+
+
+async def cmd_report_sync(rt: Runtime, *, full: bool) -> int:
+    """Copy what changed (everything with `full`) into the reporting store now."""
+    await prepare_database(rt)
+    url = rt.settings.reporting_url
+    if not await asyncio.to_thread(is_up_to_date, url, store="reporting"):
+        raise CliError("the reporting store is not migrated: run `python app.py db upgrade` first")
+    assert rt.jobs.reporting is not None
+    report = await reporting_sync(
+        source=rt.database,
+        target=rt.jobs.reporting,
+        keyring=rt.database.keyring,
+        now=rt.clock.now(),
+        full=full,
+    )
+    for table, c in report.tables.items():
+        print(f"{table}: {c.inserted} inserted, {c.updated} updated, {c.deleted} deleted")
+    how = "re-keyed (the secret changed), full" if report.rekeyed else "full" if report.full else ""
+    print(f"synced{' (' + how + ')' if how else ''}: {report.summary()} in {report.seconds:.1f} s")
     return 0
 
 
@@ -412,6 +446,15 @@ def parser() -> argparse.ArgumentParser:
         help="upgrade: migrate to the newest schema; rotate-key: re-encrypt under the newest "
         "secret in SECRET_KEY",
     )
+    rp = sub.add_parser("report", help="the HR report; `report sync` fills the reporting store")
+    rp.add_argument(
+        "action",
+        nargs="?",
+        choices=["sync"],
+        help="sync: copy what changed into the reporting store now (also an hourly sweep)",
+    )
+    rp.add_argument("--full", action="store_true", help="sync: copy everything again")
+    add_report_options(rp)
     tp = sub.add_parser("teams-package", help="the Teams app zip for the Teams admin center")
     tp.add_argument("--out", type=Path, help="where (default: DATA_DIR/coach-companion-teams.zip)")
     return p
@@ -478,6 +521,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         command = cmd_privacy(rt, args.action, args.email, out=args.out, confirmed=args.yes)
     elif args.command == "people":
         command = cmd_unreachable(rt)
+    elif args.command == "report" and args.action == "sync":
+        command = cmd_report_sync(rt, full=args.full)
+    elif args.command == "report":
+        command = cmd_report(rt.settings, args, now=rt.clock.now())
     else:
         command = cmd_db(rt, args.action)
     return asyncio.run(_run(rt, command))
@@ -491,6 +538,8 @@ async def _run(rt: Runtime, command: Any) -> int:
         if rt.jobs.llm is not None:
             await rt.jobs.llm.aclose()
         await rt.database.dispose()
+        if rt.jobs.reporting is not None:
+            await rt.jobs.reporting.dispose()
 
 
 async def close_senders(rt: Runtime) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.booking.calendar import sync_busy
 from bot.booking.reminder_times import reminder_instants
 from bot.booking.reminders import remind_due
@@ -19,6 +21,7 @@ from bot.nudges.nonresponders import reminder_instants as nudge_reminder_instant
 from bot.nudges.plans import ensure_plans
 from bot.nudges.sweep import SweepResult, due_instants, nudge_due, remind_nonresponders
 from bot.ports import CalendarPort
+from bot.reporting.sync import SyncReport, is_due, is_migrated, sync
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,8 @@ class JobContext:
     llm: LLM | None = None
     """The optional model (a labelled synthesis in briefs); everything works without it."""
     """Chat edges' replays of inbound events recorded but never handled (a crash after the ack)."""
+    reporting: Database | None = None
+    """The reporting store the `reporting` job syncs to (None: the job does nothing)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,30 @@ async def briefs_sweep(ctx: JobContext, now: datetime) -> str:
     return await brief_sweep(ctx, now, llm=ctx.llm)
 
 
+REPORTING_EVERY = timedelta(hours=1)
+REPORTING_SLACK = timedelta(minutes=5)
+"""A run this close to the hour counts as due (the scheduler's ticks are not exact)."""
+
+
+async def reporting_sweep(ctx: JobContext, now: datetime) -> str:
+    """Copy what changed into the reporting store (pseudonymous facts, never text), hourly."""
+    if ctx.reporting is None:
+        return "0 rows synced (no reporting store)"
+    try:
+        due = await is_due(ctx.reporting, now, REPORTING_EVERY - REPORTING_SLACK)
+    except DBAPIError:
+        if await is_migrated(ctx.reporting):
+            raise
+        log.warning("the reporting store is not migrated: run `python app.py db upgrade`")
+        return "0 rows synced (the reporting store is not migrated: run `db upgrade`)"
+    if not due:
+        return SyncReport().summary()  # synced less than an hour ago: same shape, all zero
+    report = await sync(
+        source=ctx.database, target=ctx.reporting, keyring=ctx.database.keyring, now=now
+    )
+    return report.summary()
+
+
 async def inbox_sweep(ctx: JobContext, now: datetime) -> str:
     """Handle chat events that were recorded and acknowledged but never handled."""
     done = 0
@@ -148,6 +177,7 @@ JOBS: tuple[Job, ...] = (
         "send weekly reflection and check-in nudges",
         due=nudge_times,
     ),
+    Job("reporting", reporting_sweep, REPORTING_EVERY, "copy facts to the reporting store"),
     Job("inbox", inbox_sweep, timedelta(minutes=1), "handle chat events lost after their ack"),
     Job("outbox", outbox_sweep, timedelta(seconds=15), "deliver due outbox messages"),
 )

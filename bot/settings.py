@@ -60,6 +60,7 @@ class Settings(BaseSettings):
         default=None, description="comma-separated secrets, newest first (rotation)"
     )
     admin_token: SecretStr | None = None
+    report_min_group: int = Field(default=5, ge=3, le=1000)  # never below 3 (issue 8)
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"

@@ -10,15 +10,20 @@ from sqlalchemy import func, select
 from handlers.web.api import Playground
 from handlers.web.deps import NO_STORE, STATIC_DIR, WebDeps
 from handlers.web.errors import guarded
+from handlers.web.reports import ReportSource, add_report_routes
 from storage.db import Database
 from storage.models import OutboxMessage
 
-__all__ = ["WebDeps", "add_web_routes"]
+__all__ = ["ReportSource", "WebDeps", "add_web_routes"]
 
 
-def add_web_routes(app: web.Application, *, deps: WebDeps) -> None:
-    """Add GET /healthz, and in local mode only the playground page, static files and API."""
+def add_web_routes(
+    app: web.Application, *, deps: WebDeps, reports: ReportSource | None = None
+) -> None:
+    """Add GET /healthz, the HR report (admin token), and in local mode only the playground."""
     app.router.add_get("/healthz", _healthz(deps))
+    if reports is not None:  # in every mode: it answers 403 until ADMIN_TOKEN is set
+        add_report_routes(app, reports)
     if not deps.local_mode:
         return
     playground = Playground(deps)

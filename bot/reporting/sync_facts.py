@@ -1,0 +1,221 @@
+"""Reading facts from the operational store as reporting rows: keys, categories, numbers, weeks.
+
+Only the columns a fact needs are selected, so no confidential text (goal titles, notes,
+answers, handoff text) is ever read, let alone decrypted. Each reader yields the rows changed
+since `Scope.since` (all rows when it is None), for current leaders (and coaches) only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Executable, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.reporting.keys import ReportKeys
+from bot.reporting.sync_write import BATCH, Row
+from storage.models import Booking, BookingSeat, CheckIn, Engagement, Goal, Handoff, Nudge
+
+OPEN_HANDOFFS = ("offered", "agenda")
+"""Handoff statuses the leader may still change (e.g. withdraw) without any timestamp moving."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one sync reads: since when (None: everything), and who still counts."""
+
+    keys: ReportKeys
+    leaders: frozenset[int]
+    coaches: frozenset[int]
+    since: datetime | None
+    now: datetime
+
+
+def week_of(value: datetime | date) -> date:
+    """The Monday of the UTC ISO week of an instant (or of a date)."""
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo is UTC else value.astimezone(UTC)).date()
+    return _monday(value)
+
+
+@lru_cache(maxsize=4096)
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def session_status(seat: str, booking: str, ends_at: datetime, now: datetime) -> str:
+    """booked (confirmed, not ended), held (ended or marked held), else the cancelled kind."""
+    if seat != "confirmed":
+        return seat
+    if booking in ("cancelled", "late_cancelled", "no_show"):
+        return booking
+    return "held" if booking == "held" or ends_at <= now else "booked"
+
+
+def _changed(scope: Scope, *columns: Any) -> ColumnElement[bool] | None:
+    if scope.since is None:
+        return None
+    return or_(*(column >= scope.since for column in columns))
+
+
+async def _stream(db: AsyncSession, stmt: Executable) -> AsyncIterator[Any]:
+    """The rows of a query, fetched a batch at a time (one await per batch, not per row)."""
+    result = await db.stream(stmt.execution_options(yield_per=BATCH))
+    async for partition in result.partitions():
+        for row in partition:
+            yield row
+
+
+async def engagements(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
+    """Every engagement of a current leader (few: read whole each sync, like a dimension)."""
+    e = Engagement
+    stmt = select(
+        e.id, e.leader_id, e.coach_id, e.programme_id, e.status, e.started_on, e.ended_on
+    ).order_by(e.id)
+    async for ident, leader, coach, programme, status, started, ended in _stream(db, stmt):
+        if leader not in scope.leaders:
+            continue
+        yield {
+            "engagement_key": scope.keys.of("engagement", ident),
+            "leader_key": scope.keys.cached("leader", leader),
+            "coach_key": scope.keys.cached("coach", coach) if coach in scope.coaches else None,
+            "programme_key": scope.keys.cached("programme", programme),
+            "status": status,
+            "started_week": week_of(started),
+            "ended_week": week_of(ended) if ended else None,
+        }
+
+
+async def sessions(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
+    """Seats changed, or ending, since `since` (a session becomes held by time passing)."""
+    s, b = BookingSeat, Booking
+    stmt = (
+        select(
+            s.booking_id,
+            s.leader_id,
+            s.status,
+            s.starts_at,
+            s.ends_at,
+            b.coach_id,
+            func.coalesce(b.programme_id, Engagement.programme_id),
+            b.kind,
+            b.status,
+        )
+        .join(b, b.id == s.booking_id)
+        .outerjoin(Engagement, Engagement.id == s.engagement_id)
+        .order_by(s.booking_id, s.leader_id, s.id)  # a seat taken again: the latest wins
+    )
+    changed = _changed(scope, s.updated_at, b.updated_at, s.ends_at, s.created_at)
+    if changed is not None:
+        stmt = stmt.where(changed)
+    async for booking, leader, seat, starts, ends, coach, programme, kind, status in _stream(
+        db, stmt
+    ):
+        if leader not in scope.leaders or coach not in scope.coaches:
+            continue
+        yield {
+            "session_key": scope.keys.session(booking, leader),
+            "leader_key": scope.keys.cached("leader", leader),
+            "coach_key": scope.keys.cached("coach", coach),
+            "programme_key": scope.keys.cached("programme", programme) if programme else None,
+            "kind": kind,
+            "status": session_status(seat, status, ends, scope.now),
+            "week": week_of(starts),
+            "minutes": int((ends - starts).total_seconds() // 60),
+        }
+
+
+async def goals(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
+    """Goals created or changed since `since`: baseline and status, never title or levels."""
+    g = Goal
+    stmt = select(g.id, g.leader_id, g.baseline_level, g.status, g.created_at).order_by(g.id)
+    changed = _changed(scope, g.updated_at, g.created_at)
+    if changed is not None:
+        stmt = stmt.where(changed)
+    async for ident, leader, baseline, status, created in _stream(db, stmt):
+        if leader not in scope.leaders:
+            continue
+        yield {
+            "goal_key": scope.keys.of("goal", ident),
+            "leader_key": scope.keys.cached("leader", leader),
+            "baseline_level": baseline,
+            "status": status,
+            "created_week": week_of(created),
+        }
+
+
+async def checkins(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
+    """Check-ins answered since `since`: level, T-score, confidence (never the note)."""
+    c = CheckIn
+    stmt = select(
+        c.id, c.leader_id, c.goal_id, c.answered_at, c.level, c.t_score, c.confidence
+    ).order_by(c.id)
+    changed = _changed(scope, c.answered_at, c.created_at)
+    if changed is not None:
+        stmt = stmt.where(changed)
+    async for ident, leader, goal, answered, level, t_score, confidence in _stream(db, stmt):
+        if leader not in scope.leaders:
+            continue
+        yield {
+            "checkin_key": scope.keys.of("checkin", ident),
+            "leader_key": scope.keys.cached("leader", leader),
+            "goal_key": scope.keys.of("goal", goal),
+            "week": week_of(answered),
+            "level": level,
+            "t_score": t_score,
+            "confidence": confidence,
+        }
+
+
+async def nudges(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
+    """Nudges that happened (not merely scheduled), changed since `since` or still unanswered.
+
+    A sent nudge turns `ignored` when the next of its kind goes, with no timestamp of its own:
+    every `sent` one is read again until it is answered or ignored.
+    """
+    n = Nudge
+    stmt = (
+        select(n.id, n.person_id, n.kind, n.status, n.due_at, n.sent_at, n.answered_at)
+        .where(n.status != "scheduled")
+        .order_by(n.id)
+    )
+    changed = _changed(scope, n.created_at, n.sent_at, n.answered_at)
+    if changed is not None:
+        stmt = stmt.where(or_(changed, n.status == "sent"))
+    async for ident, leader, kind, status, due, sent, answered in _stream(db, stmt):
+        if leader not in scope.leaders:
+            continue
+        delay = int((answered - sent).total_seconds()) if sent and answered else None
+        yield {
+            "nudge_key": scope.keys.of("nudge", ident),
+            "leader_key": scope.keys.cached("leader", leader),
+            "kind": kind,
+            "status": status,
+            "week": week_of(due),
+            "response_seconds": delay if delay is None or delay >= 0 else None,
+        }
+
+
+async def handoffs(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
+    """Handoffs made or shared since `since`, and every one still open (never their text)."""
+    h = Handoff
+    stmt = select(h.id, h.leader_id, h.status, h.created_at).order_by(h.id)
+    changed = _changed(scope, h.created_at, h.shared_at, h.delivered_at)
+    if changed is not None:
+        stmt = stmt.where(or_(changed, h.status.in_(OPEN_HANDOFFS)))
+    async for ident, leader, status, created in _stream(db, stmt):
+        if leader not in scope.leaders:
+            continue
+        yield {
+            "handoff_key": scope.keys.of("handoff", ident),
+            "leader_key": scope.keys.cached("leader", leader),
+            "status": status,
+            "week": week_of(created),
+        }
+
+
+Reader = Callable[[AsyncSession, Scope], AsyncIterator[Row]]
