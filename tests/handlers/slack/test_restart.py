@@ -248,4 +248,4 @@ async def test_what_was_acked_survives_a_kill_9(tmp_path: Path) -> None:
         assert paused.paused_indefinitely
         replies = [c for c in posted_to(mock, f"D{SECOND}") if "paused" in str(c.args["text"])]
         assert len(replies) == 1
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 90  # a hang guard, not a timing (shared, noisy machines)
