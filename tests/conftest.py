@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from storage.crypto import Keyring
 from storage.db import Database
-from storage.migrate import upgrade_sync
+from storage.migrate import Store, upgrade_sync
 from storage.models import Base
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -63,24 +63,35 @@ def _pg_admin() -> psycopg.Connection[tuple[object, ...]] | None:
         return None
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str | None]:
-    """A PostgreSQL database of this test run, migrated to head; dropped at the end."""
+def scratch_pg(prefix: str, store: Store = "operational") -> Iterator[str | None]:
+    """A PostgreSQL database of this test run for `store`, migrated to head; dropped at the end
+    (None when PostgreSQL is unreachable outside CI)."""
     admin = _pg_admin()
     if admin is None:
         yield None
         return
-    name = f"cc_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}"
-    upgrade_sync(url)
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    upgrade_sync(url, store=store)
     try:
         yield url
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin2:
             admin2.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str | None]:
+    """A PostgreSQL database of this test run, migrated to head; dropped at the end."""
+    yield from scratch_pg("cc_test")
+
+
+@pytest.fixture(scope="session")
+def reporting_pg_url() -> Iterator[str | None]:
+    """A PostgreSQL reporting store of this test run, migrated to head; dropped at the end."""
+    yield from scratch_pg("cc_report", "reporting")
 
 
 async def _truncate_all(database: Database) -> None:

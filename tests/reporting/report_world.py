@@ -6,14 +6,12 @@ The `store` fixture is an empty, migrated reporting database on SQLite and on Po
 from __future__ import annotations
 
 import itertools
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -31,7 +29,6 @@ from storage.reporting.models import (
     FactSession,
     ReportingBase,
 )
-from tests.conftest import PG_ADMIN_URL, _pg_admin
 
 W0 = date(2026, 9, 7)
 """A Monday: the first week of the hand-built organisations."""
@@ -207,25 +204,6 @@ async def _truncate(engine: AsyncEngine) -> None:
     names = ", ".join(f'"{t.name}"' for t in ReportingBase.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {names}"))
-
-
-@pytest.fixture(scope="session")
-def reporting_pg_url() -> Iterator[str | None]:
-    """A PostgreSQL reporting store of this test run, migrated to head; dropped at the end."""
-    admin = _pg_admin()
-    if admin is None:
-        yield None
-        return
-    name = f"cc_report_{uuid.uuid4().hex[:10]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    upgrade_sync(url, store="reporting")
-    try:
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as again:
-            again.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

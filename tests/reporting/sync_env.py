@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import delete, select
 
@@ -26,30 +24,10 @@ from storage.models import (
     Person,
 )
 from storage.reporting.models import ReportingBase
-from tests.conftest import PG_ADMIN_URL, _pg_admin
 from tests.factories import T0, World, add_person, make_world
 
 SECRET_WORDS = ("Hold hard conversations", "I froze in the meeting", "felt stuck", "Sam Lee")
 """Text written into the operational store that must never reach the reporting store."""
-
-
-@pytest.fixture(scope="session")
-def pg_reporting_url() -> Iterator[str | None]:
-    """A second PostgreSQL database of this test run, for the reporting store; dropped at end."""
-    admin = _pg_admin()
-    if admin is None:
-        yield None
-        return
-    name = f"cc_report_{uuid.uuid4().hex[:10]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    upgrade_sync(url, store="reporting")
-    try:
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin2:
-            admin2.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def fresh_reporting(url: str, keyring: Keyring) -> Database:
@@ -70,7 +48,7 @@ async def target(
         url = f"sqlite:///{tmp_path}/reporting.db"
         upgrade_sync(url, store="reporting")
     else:
-        url = request.getfixturevalue("pg_reporting_url")
+        url = request.getfixturevalue("reporting_pg_url")
     store = await fresh_reporting(url, keyring)
     try:
         yield store

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.reporting.cells import ALL, UNKNOWN, Cell
 from bot.reporting.metrics import ReportFilter, compute_metrics
-from tests.reporting.report_world import W0, Org, reporting_pg_url, store, week
+from tests.reporting.report_world import W0, Org, store, week
 
-__all__ = ["reporting_pg_url", "store"]
+__all__ = ["store"]
 
 NOW = datetime.combine(W0 + timedelta(weeks=3, days=2), datetime.min.time(), tzinfo=UTC)
 

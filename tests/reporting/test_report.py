@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.reporting.report import build_report, write_report
 from bot.reporting.report_csv import neutralise, table_csv
 from bot.reporting.report_html import render_html
-from tests.reporting.report_world import Org, reporting_pg_url, store, week
+from tests.reporting.report_world import Org, store, week
 from tests.reporting.test_metrics import NOW
 
-__all__ = ["reporting_pg_url", "store"]
+__all__ = ["store"]
 
 HOSTILE = '<script>alert(1)</script>"&'
 FORMULA = '=HYPERLINK("http://x")'

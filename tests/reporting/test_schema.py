@@ -24,9 +24,6 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from storage.migrate import upgrade_sync
 from storage.reporting.models import CATEGORY, KEY, ReportingBase
-from tests.reporting.sync_env import pg_reporting_url
-
-__all__ = ["pg_reporting_url"]
 
 CATEGORIES = frozenset(
     {"label", "modality", "cohort", "level", "function", "region", "employment_status"}
@@ -105,7 +102,7 @@ def test_the_migrated_store_has_the_same_safe_columns(
         url = f"sqlite:///{tmp_path}/reporting.db"
         upgrade_sync(url, store="reporting")
     else:
-        url = request.getfixturevalue("pg_reporting_url")
+        url = request.getfixturevalue("reporting_pg_url")
         if url is None:
             pytest.skip("PostgreSQL is not reachable")
         url = url.replace("postgresql://", "postgresql+psycopg://")

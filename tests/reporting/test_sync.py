@@ -19,13 +19,12 @@ from tests.reporting.sync_env import (
     SECRET_WORDS,
     build_org,
     checkin,
-    pg_reporting_url,
     snapshot,
     target,
     values,
 )
 
-__all__ = ["pg_reporting_url", "target"]
+__all__ = ["target"]
 
 NOW = T0 + timedelta(hours=1)  # before the sessions (1 Dec): all booked
 

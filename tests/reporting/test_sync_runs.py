@@ -20,12 +20,11 @@ from tests.factories import T0
 from tests.reporting.sync_env import (
     build_org,
     fresh_reporting,
-    pg_reporting_url,
     snapshot,
     target,
 )
 
-__all__ = ["pg_reporting_url", "target"]
+__all__ = ["target"]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -66,7 +65,7 @@ async def test_sqlite_to_postgresql(
     keyring: Keyring, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """A local SQLite bot reporting into a PostgreSQL warehouse gives what SQLite→SQLite does."""
-    pg = request.getfixturevalue("pg_reporting_url")
+    pg = request.getfixturevalue("reporting_pg_url")
     if pg is None:
         pytest.skip("PostgreSQL is not reachable")
     source = Database(f"sqlite:///{tmp_path}/bot.db", keyring)
