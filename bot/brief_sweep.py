@@ -155,12 +155,20 @@ async def send_brief(
     for item in await agenda_for(db=db, booking=booking, leader=leader):
         if item.delivered_at is None:
             item.delivered_at = now
-            await _settle_offer(db=db, item=item, leader=leader, coach=coach, booking=booking)
+            await _settle_offer(
+                db=db, item=item, leader=leader, coach=coach, booking=booking, now=now
+            )
     return True
 
 
 async def _settle_offer(
-    *, db: AsyncSession, item: Handoff, leader: Person, coach: Person, booking: Booking
+    *,
+    db: AsyncSession,
+    item: Handoff,
+    leader: Person,
+    coach: Person,
+    booking: Booking,
+    now: datetime,
 ) -> None:
     """The leader's offer message, updated in place where it was sent: no Withdraw button now."""
     offer = await db.scalar(
@@ -175,7 +183,7 @@ async def _settle_offer(
         db=db,
         person=leader,
         message=Message(text=text, replaces=offer_key(item.id)),
-        now=booking.brief_sent_at or offer.created_at,
+        now=now,
         kind="handoff",
         channel=offer.channel,
         bucket=offer.bucket,

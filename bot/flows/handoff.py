@@ -130,16 +130,21 @@ async def _acting(turn: Turn) -> tuple[Handoff, Person] | list[Message]:
     return handoff, coach
 
 
-@ROUTES.action("handoff.agenda")
-async def agenda(turn: Turn) -> list[Message]:
-    """Put the handoff on the agenda of the leader's next session with their coach."""
+async def _open(turn: Turn) -> tuple[Handoff, Person] | list[Message]:
+    """Like `_acting`, and the answer instead when the words already reached the coach."""
     found = await _acting(turn)
     if isinstance(found, list):
         return found
+    return _settled(turn, *found) or found
+
+
+@ROUTES.action("handoff.agenda")
+async def agenda(turn: Turn) -> list[Message]:
+    """Put the handoff on the agenda of the leader's next session with their coach."""
+    found = await _open(turn)
+    if isinstance(found, list):
+        return found
     handoff, coach = found
-    settled = _settled(turn, handoff, coach)
-    if settled is not None:
-        return settled
     session = await _session(turn, handoff)
     if session is None:
         text = turn.copy("handoff.agenda_no_session", coach=coach.name)
@@ -226,13 +231,10 @@ async def coach_message(turn: Turn, handoff: Handoff, coach: Person) -> Message:
 @ROUTES.action("handoff.private")
 async def keep_private(turn: Turn) -> list[Message]:
     """Keep the handoff to the leader alone; nothing is sent."""
-    found = await _acting(turn)
+    found = await _open(turn)
     if isinstance(found, list):
         return found
     handoff, coach = found
-    settled = _settled(turn, handoff, coach)
-    if settled is not None:
-        return settled
     handoffs.set_status(handoff, PRIVATE, now=turn.interaction.now)
     session = await _next(turn, handoff)
     buttons = _choices(turn, handoff, coach, session, keep_private=False)
@@ -242,13 +244,10 @@ async def keep_private(turn: Turn) -> list[Message]:
 @ROUTES.action("handoff.withdraw")
 async def withdraw(turn: Turn) -> list[Message]:
     """Take an item off the agenda until the brief is sent; it stays private to the leader."""
-    found = await _acting(turn)
+    found = await _open(turn)
     if isinstance(found, list):
         return found
     handoff, coach = found
-    settled = _settled(turn, handoff, coach)
-    if settled is not None:
-        return settled
     if handoff.status == AGENDA:
         handoffs.set_status(handoff, WITHDRAWN, now=turn.interaction.now)
     session = await _next(turn, handoff)
