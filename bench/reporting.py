@@ -84,7 +84,8 @@ class Steps:
     """Wall time per step of the sync and the report (wrappers where the library looks them up)."""
 
     SYNC = ("read_dimensions", "_sync_dimensions", "_sync_facts")
-    METRICS = ("load_scope", "nudge_cells", "checkin_cells", "goal_cells", "session_cells")
+    METRICS = ("load_scope", "nudge_cells", "median_cells", "checkin_cells", "goal_cells")
+    METRICS += ("session_cells",)
     METRICS += ("coach_cells",)
 
     def __init__(self) -> None:

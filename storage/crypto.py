@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -56,9 +56,33 @@ class Keyring:
         """
         return _hmac(self._pseudonym_keys[0], kind, ident)
 
+    def pseudonymizer(self, kind: str) -> Callable[[object], str]:
+        """`pseudonym` for one kind, its HMAC's keyed pads hashed once (for bulk use).
+
+        HMAC(k, m) = H((k ^ opad) || H((k ^ ipad) || m)) (RFC 2104), with the hash states after
+        the pads (and the kind) copied per call: equal to `pseudonym`, at half its cost.
+        """
+        key = self._pseudonym_keys[0].ljust(_SHA256_BLOCK, b"\0")  # 32 bytes: never hashed
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        inner.update(f"{kind}:".encode())
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+        def pseudonym(ident: object) -> str:
+            mac = inner.copy()
+            mac.update(str(ident).encode())
+            done = outer.copy()
+            done.update(mac.digest())
+            return done.hexdigest()[:32]
+
+        return pseudonym
+
     def pseudonyms(self, kind: str, ident: object) -> list[str]:
         """The pseudonym under every secret on the ring, newest first (for look-ups)."""
         return [_hmac(key, kind, ident) for key in self._pseudonym_keys]
+
+
+_SHA256_BLOCK = 64
+"""SHA-256's block size in bytes: HMAC pads its key to it."""
 
 
 def _hmac(key: bytes, kind: str, ident: object) -> str:

@@ -53,23 +53,27 @@ def key_check(keyring: Keyring) -> str:
 
 
 class ReportKeys:
-    """Keys of one sync, with the people and programmes (which repeat on every fact) cached."""
+    """Keys of one sync: a prepared HMAC per kind, and a cache for the ids that repeat on facts.
+
+    Leaders, coaches, programmes and goals appear on many facts each, so their keys are
+    computed once per sync (`cached`); a fact's own key is computed once anyway (`of`).
+    """
 
     def __init__(self, keyring: Keyring) -> None:
-        self._keyring = keyring
+        self._make = {kind: keyring.pseudonymizer(f"report.{kind}") for kind in KINDS}
         self._cache: dict[tuple[Kind, int], str] = {}
 
     def of(self, kind: Kind, ident: object) -> str:
-        """The key of a row of `kind` (uncached: facts are keyed once each)."""
-        return report_key(self._keyring, kind, ident)
+        """The key of a row of `kind` (uncached)."""
+        return self._make[kind](ident)
 
     def cached(self, kind: Kind, ident: int) -> str:
-        """The key of a leader, coach or programme, computed once per sync."""
+        """The key of a row of `kind` that many facts refer to, computed once per sync."""
         found = self._cache.get((kind, ident))
         if found is None:
-            found = self._cache[(kind, ident)] = report_key(self._keyring, kind, ident)
+            found = self._cache[(kind, ident)] = self._make[kind](ident)
         return found
 
     def session(self, booking_id: int, leader_id: int) -> str:
         """The key of one leader's seat in one booking."""
-        return report_key(self._keyring, "session", session_ident(booking_id, leader_id))
+        return self._make["session"](session_ident(booking_id, leader_id))

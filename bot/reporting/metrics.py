@@ -19,7 +19,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.reporting.cells import Cell
-from bot.reporting.metrics_activity import checkin_cells, nudge_cells, session_cells
+from bot.reporting.metrics_activity import (
+    checkin_cells,
+    median_cells,
+    nudge_cells,
+    session_cells,
+)
 from bot.reporting.metrics_outcomes import coach_cells, goal_cells, retention_cells
 from bot.reporting.metrics_scope import ReportFilter, Scope, load_scope
 
@@ -71,4 +76,12 @@ def _families(filters: ReportFilter) -> list[Family]:
     async def coaches(conn: AsyncConnection, scope: Scope) -> list[Cell]:
         return await coach_cells(conn, scope, filters.programme)
 
-    return [nudge_cells, checkin_cells, goal_cells, session_cells, retention, coaches]
+    return [
+        nudge_cells,
+        median_cells,
+        checkin_cells,
+        goal_cells,
+        session_cells,
+        retention,
+        coaches,
+    ]

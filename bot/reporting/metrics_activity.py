@@ -138,13 +138,18 @@ async def nudge_cells(conn: AsyncConnection, scope: Scope) -> list[Cell]:
                 den = delivered.get((gk, w), 0)
                 value = answered.get((gk, w), 0) / den if den else None
                 out.append(_cell("nudge_response_rate", gk, scope.weeks[w], value, members, unit))
-    out += await _median_cells(conn, scope)
     return out
 
 
-async def _median_cells(conn: AsyncConnection, scope: Scope) -> list[Cell]:
-    """Median response delay: whole period per group, weekly for everyone."""
+async def median_cells(conn: AsyncConnection, scope: Scope) -> list[Cell]:
+    """Median response delay in hours: whole period per group, weekly for everyone.
+
+    The one metric read row by row (a median needs every value): some 400,000 rows a year for
+    10,000 leaders, taken as the driver's plain tuples (half the cost of SQLAlchemy rows).
+    """
     leaders = scope.leaders
+    if not scope.weeks or not leaders.size:
+        return []
     index = scope.week_index()
     delays: dict[int, list[float]] = defaultdict(list)  # profile -> hours (whole period)
     weekly: dict[int, list[float]] = defaultdict(list)  # week -> hours (everyone)
@@ -154,7 +159,8 @@ async def _median_cells(conn: AsyncConnection, scope: Scope) -> list[Cell]:
         "AND response_seconds IS NOT NULL AND week >= :start AND week <= :end"
     )
     pos_of, profile_of = leaders.pos, leaders.profile_of
-    for key, when, seconds in await conn.execute(query, bounds(scope, conn.dialect.name)):
+    result = await conn.execute(query, bounds(scope, conn.dialect.name))
+    for key, when, seconds in result.cursor.fetchall():  # `when`: a date, or ISO text
         pos = pos_of.get(key)
         w = index.get(when)
         if pos is None or w is None:
@@ -230,7 +236,9 @@ async def checkin_cells(conn: AsyncConnection, scope: Scope) -> list[Cell]:
     leaders = scope.leaders
     if not scope.weeks or not leaders.size:
         return []
-    presence = await read_presence(conn, scope, table="fact_checkin", classes={"any": "1 = 1"})
+    presence = await read_presence(
+        conn, scope, table="fact_checkin", classes={"any": "1 = 1"}, counted=False
+    )
     checked = presence.any_of()
     sums = await _weekly_t(conn, scope)
     out: list[Cell] = []

@@ -1,27 +1,34 @@
-"""Who did what each week, read compactly: one packed bit per week per leader and class.
+"""Who did what each week, read compactly: the database packs leaders into bits, week by week.
 
 Reading a million fact rows one by one into Python is what makes a report slow. Most figures
-only need *who* had a nudge delivered, a session held or a check-in in a week: the database packs
-each leader's weeks of a class into integers (bit i = week i of the report, 60 weeks per chunk),
-so a year of weekly rows comes back as one row per leader and class. Counts per group and week
-are then popcounts of bitmasks. The rare leader with two rows of one class in the same week is
-read separately (`extra`), so the counts stay exact.
+only need *who* had a nudge delivered, a session held or a check-in in a week. The report's
+leader positions go to the database as one JSON array; it counts each leader's rows per week and
+class, and sums `1 << (position % 60)` per week and block of 60 positions. A year of weekly rows
+comes back as a few thousand integers, which Python shifts into one bitmask per week and class.
+Counts per group and week are then popcounts. The rare leader with more than two rows of a class
+in a week comes back row by row (`extra`), so the counts stay exact.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.reporting.metrics_scope import WEEK, Bits, Scope
+from bot.reporting.metrics_scope import Scope
 
-CHUNK = 60
-"""Weeks per packed integer (a signed 64-bit sum of distinct powers of two)."""
+BLOCK = 60
+"""Leader positions per packed integer (a signed 64-bit sum of distinct powers of two)."""
 WEEK_INDEX = {
     "sqlite": "CAST((julianday(week) - julianday(:start)) / 7 AS INTEGER)",
     "postgresql": "((week - CAST(:start AS date)) / 7)",
+}
+POSITIONS = {  # the JSON array of leader keys as (leader_key, position) rows
+    "sqlite": "SELECT value AS leader_key, CAST(key AS INTEGER) AS p FROM json_each(:keys)",
+    "postgresql": "SELECT k AS leader_key, CAST(n - 1 AS INTEGER) AS p "
+    "FROM jsonb_array_elements_text(CAST(:keys AS jsonb)) WITH ORDINALITY AS t(k, n)",
 }
 ONE = {"sqlite": "1", "postgresql": "CAST(1 AS BIGINT)"}
 
@@ -54,14 +61,6 @@ class Presence:
         return total
 
 
-def _pack(value: int | None, base: int, row: list[Bits], pos: int) -> None:
-    bits = int(value or 0)
-    while bits:
-        low = bits & -bits
-        row[base + low.bit_length() - 1].add(pos)
-        bits ^= low
-
-
 async def read_presence(
     conn: AsyncConnection,
     scope: Scope,
@@ -69,8 +68,12 @@ async def read_presence(
     table: str,
     classes: dict[str, str],
     where: str = "1 = 1",
+    counted: bool = True,
 ) -> Presence:
-    """Pack, per class (name -> SQL condition), who had one and two rows in each week."""
+    """Pack, per class (name -> SQL condition), who had one and two rows in each week.
+
+    `counted=False`: only who had a row matters, so second and further rows are not looked at.
+    """
     leaders = scope.leaders
     names = list(classes)
     out = Presence(len(scope.weeks), leaders.size)
@@ -78,45 +81,45 @@ async def read_presence(
     out.doubles = {name: [0] * out.weeks for name in names}
     if not scope.weeks or not leaders.size:
         return out
-    dialect = conn.dialect.name
-    bind = bounds(scope, dialect)
-    w, one = WEEK_INDEX.get(dialect, WEEK_INDEX["postgresql"]), ONE.get(dialect, "1")
+    dialect = conn.dialect.name if conn.dialect.name in POSITIONS else "postgresql"
+    bind: dict[str, object] = {
+        **bounds(scope, dialect),
+        "keys": json.dumps(leaders.population.keys),
+    }
     counts = ", ".join(
         f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c{i}"
         for i, cond in enumerate(classes.values())
     )
     inner = (
-        f"SELECT leader_key, {w} AS w, {counts} FROM {table} "  # noqa: S608
+        f"SELECT leader_key, {WEEK_INDEX[dialect]} AS w, {counts} FROM {table} "  # noqa: S608
         f"WHERE week >= :start AND week <= :end AND ({where}) GROUP BY leader_key, week"
     )
-    bit = f"{one} << (w % {CHUNK})"
+    bit = f"{ONE[dialect]} << (pos.p % {BLOCK})"
+    levels = (1, 2) if counted else (1,)
     packs = ", ".join(
-        f"SUM(CASE WHEN c{i} >= 1 THEN {bit} ELSE 0 END), "
-        f"SUM(CASE WHEN c{i} >= 2 THEN {bit} ELSE 0 END), MAX(c{i})"
+        f"SUM(CASE WHEN x.c{i} >= {least} THEN {bit} ELSE 0 END)"
         for i in range(len(names))
+        for least in levels
     )
+    most = "".join(f", MAX(x.c{i})" for i in range(len(names)))  # a third row somewhere?
     packed = text(
-        f"SELECT leader_key, w / {CHUNK}, {packs} FROM ({inner}) AS x "  # noqa: S608
-        f"GROUP BY leader_key, w / {CHUNK}"
+        f"WITH pos AS MATERIALIZED ({POSITIONS[dialect]}) "  # noqa: S608
+        f"SELECT x.w, pos.p / {BLOCK}, {packs}{most} FROM ({inner}) AS x "
+        f"JOIN pos ON pos.leader_key = x.leader_key GROUP BY x.w, pos.p / {BLOCK}"
     )
-    ones = {name: [Bits(leaders.size) for _ in scope.weeks] for name in names}
-    twos = {name: [Bits(leaders.size) for _ in scope.weeks] for name in names}
-    crowded: set[str] = set()
-    pos_of = leaders.pos
+    per_class, maxima = len(levels), 2 + len(levels) * len(names)
+    crowded = False
     for row in await conn.execute(packed, bind):
-        pos = pos_of.get(row[0])
-        if pos is None:
+        week, shift = int(row[0]), int(row[1]) * BLOCK
+        if not 0 <= week < out.weeks:
             continue
-        base = int(row[1]) * CHUNK
         for i, name in enumerate(names):
-            _pack(row[2 + 3 * i], base, ones[name], pos)
-            _pack(row[3 + 3 * i], base, twos[name], pos)
-            if int(row[4 + 3 * i] or 0) > 2:
-                crowded.add(row[0])
-    out.masks = {name: [b.mask for b in rows] for name, rows in ones.items()}
-    out.doubles = {name: [b.mask for b in rows] for name, rows in twos.items()}
-    if crowded:
-        await _extras(conn, scope, out, inner, bind, names, sorted(crowded))
+            out.masks[name][week] |= int(row[2 + per_class * i] or 0) << shift
+            if counted:
+                out.doubles[name][week] |= int(row[3 + per_class * i] or 0) << shift
+        crowded = crowded or any(int(n or 0) > 2 for n in row[maxima:])
+    if counted and crowded:
+        await _extras(conn, scope, out, inner, bind, names)
     return out
 
 
@@ -127,23 +130,18 @@ async def _extras(
     inner: str,
     bind: dict[str, object],
     names: list[str],
-    keys: list[str],
 ) -> None:
-    """Rows beyond two of a class in a week, for the few leaders who have any."""
-    index = scope.week_index()
-    first = scope.weeks[0]
-    for start in range(0, len(keys), 500):
-        chunk = {f"k{i}": key for i, key in enumerate(keys[start : start + 500])}
-        marks = ", ".join(f":{k}" for k in chunk)
-        query = text(f"SELECT * FROM ({inner}) AS x WHERE leader_key IN ({marks})")  # noqa: S608
-        for row in await conn.execute(query, {**bind, **chunk}):
-            pos = scope.leaders.pos.get(row[0])
-            week = index.get(first + WEEK * int(row[1]))
-            if pos is None or week is None:
-                continue
-            for i, name in enumerate(names):
-                if int(row[2 + i]) > 2:
-                    out.extra[(name, pos, week)] = int(row[2 + i]) - 2
+    """Rows beyond two of a class in a week, for the few leader-weeks that have any."""
+    crowded = " OR ".join(f"c{i} > 2" for i in range(len(names)))
+    query = text(f"SELECT * FROM ({inner}) AS x WHERE {crowded}")  # noqa: S608
+    for row in await conn.execute(query, bind):
+        pos = scope.leaders.pos.get(row[0])
+        week = int(row[1])
+        if pos is None or not 0 <= week < out.weeks:
+            continue
+        for i, name in enumerate(names):
+            if int(row[2 + i]) > 2:
+                out.extra[(name, pos, week)] = int(row[2 + i]) - 2
 
 
 def bounds(scope: Scope, dialect: str) -> dict[str, object]:

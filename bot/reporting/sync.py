@@ -1,7 +1,8 @@
 """The reporting sync: copy what changed since the watermark into the reporting store, by key.
 
 Idempotent: rows are upserted by pseudonymous key (INSERT … ON CONFLICT DO UPDATE), and a row
-equal to the stored one is not written, so a second run changes nothing. Dimensions are read
+equal to the stored one is not written, so a second run changes nothing. Into an empty table (a
+first or re-keyed sync) rows go straight in, by COPY on PostgreSQL (`sync_write`). Dimensions are read
 whole each time, which carries roster corrections, and a leader (or coach) who was erased or is
 no longer one disappears with every fact about them. Facts are read from `watermark - LOOKBACK`
 on; `full` (or a first sync, or a changed secret) reads everything and deletes whatever the
@@ -23,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.reporting import sync_facts as facts
 from bot.reporting.keys import ReportKeys, key_check
 from bot.reporting.sync_dims import Dimensions, read_dimensions
-from bot.reporting.sync_write import Counts, TableWriter, delete_where, sweep_unseen, wipe
+from bot.reporting.sync_write import (
+    Counts,
+    TableWriter,
+    delete_where,
+    roomy_cache,
+    sweep_unseen,
+    wipe,
+)
 from storage.crypto import Keyring
 from storage.db import Database
 from storage.migrate import is_up_to_date
@@ -111,7 +119,7 @@ async def sync(
     report = SyncReport()
     keys = ReportKeys(keyring)
     check = key_check(keyring)
-    async with source.reading() as src, target.transaction() as dst:
+    async with source.reading() as src, target.transaction() as dst, roomy_cache(dst):
         state = await dst.scalar(
             select(SyncState).where(SyncState.id == STATE_ID).with_for_update()
         )
@@ -148,7 +156,8 @@ async def _sync_dimensions(db: AsyncSession, dims: Dimensions, report: SyncRepor
     for table, rows in zip(DIMENSIONS, (dims.programmes, dims.leaders, dims.coaches), strict=True):
         writer = TableWriter(db, table, empty=await _is_empty(db, table), track=True)
         for row in rows:
-            await writer.add(row)
+            if writer.add(row):
+                await writer.flush()
         await writer.flush()
         assert writer.seen is not None
         gone[table.name] = await sweep_unseen(db, table, writer.seen)
@@ -179,8 +188,12 @@ async def _sync_facts(
     """Upsert one fact table's changed rows; when read whole, delete the rows no longer there."""
     whole = scope.since is None or table in WHOLE
     writer = TableWriter(dst, table, empty=await _is_empty(dst, table), track=whole)
-    async for row in reader(src, scope):
-        await writer.add(row)
+    try:
+        async for row in reader(src, scope):
+            if writer.add(row):
+                await writer.flush_behind()
+    finally:
+        await writer.settle()
     await writer.flush()
     if writer.seen is not None:
         writer.counts.deleted += len(await sweep_unseen(dst, table, writer.seen))

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reporting.keys import ReportKeys
+from bot.reporting.metrics_scope import monday
+from bot.reporting.sync_sql import utc_week, whole_seconds
 from bot.reporting.sync_write import BATCH, Row
 from storage.models import Booking, BookingSeat, CheckIn, Engagement, Goal, Handoff, Nudge
 
@@ -35,25 +36,13 @@ class Scope:
     now: datetime
 
 
-def week_of(value: datetime | date) -> date:
-    """The Monday of the UTC ISO week of an instant (or of a date)."""
-    if isinstance(value, datetime):
-        value = (value if value.tzinfo is UTC else value.astimezone(UTC)).date()
-    return _monday(value)
-
-
-@lru_cache(maxsize=4096)
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def session_status(seat: str, booking: str, ends_at: datetime, now: datetime) -> str:
+def session_status(seat: str, booking: str, ended: bool) -> str:
     """booked (confirmed, not ended), held (ended or marked held), else the cancelled kind."""
     if seat != "confirmed":
         return seat
     if booking in ("cancelled", "late_cancelled", "no_show"):
         return booking
-    return "held" if booking == "held" or ends_at <= now else "booked"
+    return "held" if booking == "held" or ended else "booked"
 
 
 def _changed(scope: Scope, *columns: Any) -> ColumnElement[bool] | None:
@@ -63,11 +52,16 @@ def _changed(scope: Scope, *columns: Any) -> ColumnElement[bool] | None:
 
 
 async def _stream(db: AsyncSession, stmt: Executable) -> AsyncIterator[Any]:
-    """The rows of a query, fetched a batch at a time (one await per batch, not per row)."""
-    result = await db.stream(stmt.execution_options(yield_per=BATCH))
+    """The rows of a Core query, fetched a batch at a time (one await per batch, not per row)."""
+    conn = await db.connection()
+    result = await conn.stream(stmt.execution_options(yield_per=BATCH))
     async for partition in result.partitions():
         for row in partition:
             yield row
+
+
+def _dialect(db: AsyncSession) -> str:
+    return db.get_bind().dialect.name
 
 
 async def engagements(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
@@ -85,21 +79,22 @@ async def engagements(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
             "coach_key": scope.keys.cached("coach", coach) if coach in scope.coaches else None,
             "programme_key": scope.keys.cached("programme", programme),
             "status": status,
-            "started_week": week_of(started),
-            "ended_week": week_of(ended) if ended else None,
+            "started_week": monday(started),
+            "ended_week": monday(ended) if ended else None,
         }
 
 
 async def sessions(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     """Seats changed, or ending, since `since` (a session becomes held by time passing)."""
-    s, b = BookingSeat, Booking
+    s, b, dialect = BookingSeat, Booking, _dialect(db)
     stmt = (
         select(
             s.booking_id,
             s.leader_id,
             s.status,
-            s.starts_at,
-            s.ends_at,
+            utc_week(s.starts_at, dialect),
+            whole_seconds(s.ends_at, s.starts_at, dialect),
+            s.ends_at <= scope.now,
             b.coach_id,
             func.coalesce(b.programme_id, Engagement.programme_id),
             b.kind,
@@ -112,9 +107,18 @@ async def sessions(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     changed = _changed(scope, s.updated_at, b.updated_at, s.ends_at, s.created_at)
     if changed is not None:
         stmt = stmt.where(changed)
-    async for booking, leader, seat, starts, ends, coach, programme, kind, status in _stream(
-        db, stmt
-    ):
+    async for (
+        booking,
+        leader,
+        seat,
+        week,
+        seconds,
+        ended,
+        coach,
+        programme,
+        kind,
+        status,
+    ) in _stream(db, stmt):
         if leader not in scope.leaders or coach not in scope.coaches:
             continue
         yield {
@@ -123,16 +127,17 @@ async def sessions(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
             "coach_key": scope.keys.cached("coach", coach),
             "programme_key": scope.keys.cached("programme", programme) if programme else None,
             "kind": kind,
-            "status": session_status(seat, status, ends, scope.now),
-            "week": week_of(starts),
-            "minutes": int((ends - starts).total_seconds() // 60),
+            "status": session_status(seat, status, bool(ended)),
+            "week": week,
+            "minutes": seconds // 60,
         }
 
 
 async def goals(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     """Goals created or changed since `since`: baseline and status, never title or levels."""
     g = Goal
-    stmt = select(g.id, g.leader_id, g.baseline_level, g.status, g.created_at).order_by(g.id)
+    week = utc_week(g.created_at, _dialect(db))
+    stmt = select(g.id, g.leader_id, g.baseline_level, g.status, week).order_by(g.id)
     changed = _changed(scope, g.updated_at, g.created_at)
     if changed is not None:
         stmt = stmt.where(changed)
@@ -144,16 +149,17 @@ async def goals(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
             "leader_key": scope.keys.cached("leader", leader),
             "baseline_level": baseline,
             "status": status,
-            "created_week": week_of(created),
+            "created_week": created,
         }
 
 
 async def checkins(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     """Check-ins answered since `since`: level, T-score, confidence (never the note)."""
     c = CheckIn
-    stmt = select(
-        c.id, c.leader_id, c.goal_id, c.answered_at, c.level, c.t_score, c.confidence
-    ).order_by(c.id)
+    week = utc_week(c.answered_at, _dialect(db))
+    stmt = select(c.id, c.leader_id, c.goal_id, week, c.level, c.t_score, c.confidence).order_by(
+        c.id
+    )
     changed = _changed(scope, c.answered_at, c.created_at)
     if changed is not None:
         stmt = stmt.where(changed)
@@ -163,8 +169,8 @@ async def checkins(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
         yield {
             "checkin_key": scope.keys.of("checkin", ident),
             "leader_key": scope.keys.cached("leader", leader),
-            "goal_key": scope.keys.of("goal", goal),
-            "week": week_of(answered),
+            "goal_key": scope.keys.cached("goal", goal),
+            "week": answered,
             "level": level,
             "t_score": t_score,
             "confidence": confidence,
@@ -177,33 +183,33 @@ async def nudges(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     A sent nudge turns `ignored` when the next of its kind goes, with no timestamp of its own:
     every `sent` one is read again until it is answered or ignored.
     """
-    n = Nudge
+    n, dialect = Nudge, _dialect(db)
+    delay = whole_seconds(n.answered_at, n.sent_at, dialect)
     stmt = (
-        select(n.id, n.person_id, n.kind, n.status, n.due_at, n.sent_at, n.answered_at)
+        select(n.id, n.person_id, n.kind, n.status, utc_week(n.due_at, dialect), delay)
         .where(n.status != "scheduled")
         .order_by(n.id)
     )
     changed = _changed(scope, n.created_at, n.sent_at, n.answered_at)
     if changed is not None:
         stmt = stmt.where(or_(changed, n.status == "sent"))
-    async for ident, leader, kind, status, due, sent, answered in _stream(db, stmt):
+    async for ident, leader, kind, status, week, seconds in _stream(db, stmt):
         if leader not in scope.leaders:
             continue
-        delay = int((answered - sent).total_seconds()) if sent and answered else None
         yield {
             "nudge_key": scope.keys.of("nudge", ident),
             "leader_key": scope.keys.cached("leader", leader),
             "kind": kind,
             "status": status,
-            "week": week_of(due),
-            "response_seconds": delay if delay is None or delay >= 0 else None,
+            "week": week,
+            "response_seconds": seconds if seconds is None or seconds >= 0 else None,
         }
 
 
 async def handoffs(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     """Handoffs made or shared since `since`, and every one still open (never their text)."""
     h = Handoff
-    stmt = select(h.id, h.leader_id, h.status, h.created_at).order_by(h.id)
+    stmt = select(h.id, h.leader_id, h.status, utc_week(h.created_at, _dialect(db))).order_by(h.id)
     changed = _changed(scope, h.created_at, h.shared_at, h.delivered_at)
     if changed is not None:
         stmt = stmt.where(or_(changed, h.status.in_(OPEN_HANDOFFS)))
@@ -214,7 +220,7 @@ async def handoffs(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
             "handoff_key": scope.keys.of("handoff", ident),
             "leader_key": scope.keys.cached("leader", leader),
             "status": status,
-            "week": week_of(created),
+            "week": created,
         }
 
 

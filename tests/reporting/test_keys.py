@@ -22,6 +22,7 @@ def test_keys_are_stable_per_secret_and_distinct_per_kind() -> None:
     cached = ReportKeys(ring)
     assert cached.cached("leader", 7) == cached.of("leader", 7) == key
     assert cached.session(3, 7) == report_key(ring, "session", session_ident(3, 7))
+    assert all(cached.of(k, i) == report_key(ring, k, i) for k in KINDS for i in (1, 10**12))
 
 
 def test_another_secret_gives_other_keys_and_key_check() -> None:

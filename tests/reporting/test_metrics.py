@@ -132,3 +132,38 @@ async def test_filters_narrow_the_scope(store: AsyncEngine) -> None:
     assert late.scope.weeks == [week(1)]
     assert find(late.leaders, "sessions_held").value == 1
     assert find(late.leaders, "sessions_booked").value == 2
+
+
+async def test_many_leaders_and_crowded_weeks_count_exactly(store: AsyncEngine) -> None:
+    """Leaders beyond the first blocks of packed positions, several rows a week: exact counts."""
+    org = Org()
+    rise = org.programme("Rise", "leadership")
+    coach = org.coach(capacity=200)
+    leaders = [org.leader(rise, coach=coach, cohort=f"C{i % 3}") for i in range(150)]
+    held = {0: 0, 1: 0, 2: 0}
+    booked = delivered = answered = 0
+    for i, leader in enumerate(leaders):
+        for n in range(i % 5):  # 0 to 4 sessions in one week: crowded weeks
+            when = week(i % 3)
+            status = "held" if n % 2 == 0 else "no_show"
+            org.session(leader, coach, when, status, programme=rise)
+            booked += 1
+            held[i % 3] += status == "held"
+        for n in range(i % 4):  # 0 to 3 nudges in week 1
+            status = "answered" if (i + n) % 3 else "ignored"
+            org.nudge(leader, week(1), status, 600 if status == "answered" else None)
+            delivered += 1
+            answered += status == "answered"
+    await org.write(store)
+    async with store.connect() as conn:
+        m = await compute_metrics(conn, filters=ReportFilter(), now=NOW)
+    cells = m.leaders
+    assert find(cells, "sessions_booked").value == booked
+    assert find(cells, "sessions_held").value == sum(held.values())
+    for w, count in held.items():
+        assert find(cells, "sessions_held", week_of=week(w)).value == count
+    rate = find(cells, "nudge_response_rate", week_of=week(1))
+    assert rate.value == pytest.approx(answered / delivered)
+    assert rate.size == sum(1 for i in range(150) if i % 4)
+    per_cohort = sum(find(cells, "sessions_booked", "cohort", f"C{c}").value or 0 for c in range(3))
+    assert per_cohort == booked

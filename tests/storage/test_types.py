@@ -89,6 +89,10 @@ def test_keyring_needs_a_secret() -> None:
         Keyring(["a"]).decrypt(rotated)
     assert ring.pseudonym("person", 1) == Keyring(["b"]).pseudonym("person", 1)
     assert ring.pseudonym("person", 1) != ring.pseudonym("person", 2)
+    prepared = ring.pseudonymizer("person")  # the bulk form gives the same pseudonyms
+    assert [prepared(i) for i in (1, 2, "3:4", "é")] == [
+        ring.pseudonym("person", i) for i in (1, 2, "3:4", "é")
+    ]
 
 
 async def test_rotate_keys_reencrypts_under_the_new_secret(db: Database) -> None:
