@@ -22,8 +22,8 @@ from bot.reporting.metrics_scope import Scope
 BLOCK = 60
 """Leader positions per packed integer (a signed 64-bit sum of distinct powers of two)."""
 WEEK_INDEX = {
-    "sqlite": "CAST((julianday(week) - julianday(:start)) / 7 AS INTEGER)",
-    "postgresql": "((week - CAST(:start AS date)) / 7)",
+    "sqlite": "CAST((julianday(f.week) - julianday(:start)) / 7 AS INTEGER)",
+    "postgresql": "((f.week - CAST(:start AS date)) / 7)",
 }
 POSITIONS = {  # the JSON array of leader keys as (leader_key, position) rows
     "sqlite": "SELECT value AS leader_key, CAST(key AS INTEGER) AS p FROM json_each(:keys)",
@@ -90,11 +90,22 @@ async def read_presence(
         f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS c{i}"
         for i, cond in enumerate(classes.values())
     )
-    inner = (
-        f"SELECT leader_key, {WEEK_INDEX[dialect]} AS w, {counts} FROM {table} "  # noqa: S608
-        f"WHERE week >= :start AND week <= :end AND ({where}) GROUP BY leader_key, week"
-    )
-    bit = f"{ONE[dialect]} << (pos.p % {BLOCK})"
+    cs = ", ".join(f"x.c{i}" for i in range(len(names)))
+    filters = f"f.week >= :start AND f.week <= :end AND ({where})"
+    w = WEEK_INDEX[dialect]
+    if dialect == "sqlite":  # each leader looked up by index: half the time of one grouped scan
+        weeks = (
+            f"SELECT pos.p AS p, {w} AS w, {counts} FROM {table} f "  # noqa: S608
+            f"JOIN pos ON pos.leader_key = f.leader_key WHERE {filters} GROUP BY pos.p, f.week"
+        )
+    else:  # the whole table grouped by leader and week, then joined (PostgreSQL hashes both)
+        weeks = (
+            f"SELECT pos.p AS p, x.w AS w, {cs} FROM (SELECT f.leader_key, "  # noqa: S608
+            f"{w} AS w, {counts} FROM {table} f WHERE {filters} "
+            "GROUP BY f.leader_key, f.week) AS x JOIN pos ON pos.leader_key = x.leader_key"
+        )
+    with_pos = f"WITH pos AS MATERIALIZED ({POSITIONS[dialect]}) "
+    bit = f"{ONE[dialect]} << (x.p % {BLOCK})"
     levels = (1, 2) if counted else (1,)
     packs = ", ".join(
         f"SUM(CASE WHEN x.c{i} >= {least} THEN {bit} ELSE 0 END)"
@@ -103,9 +114,8 @@ async def read_presence(
     )
     most = "".join(f", MAX(x.c{i})" for i in range(len(names)))  # a third row somewhere?
     packed = text(
-        f"WITH pos AS MATERIALIZED ({POSITIONS[dialect]}) "  # noqa: S608
-        f"SELECT x.w, pos.p / {BLOCK}, {packs}{most} FROM ({inner}) AS x "
-        f"JOIN pos ON pos.leader_key = x.leader_key GROUP BY x.w, pos.p / {BLOCK}"
+        f"{with_pos}SELECT x.w, x.p / {BLOCK}, {packs}{most} "  # noqa: S608
+        f"FROM ({weeks}) AS x GROUP BY x.w, x.p / {BLOCK}"
     )
     per_class, maxima = len(levels), 2 + len(levels) * len(names)
     crowded = False
@@ -119,29 +129,15 @@ async def read_presence(
                 out.doubles[name][week] |= int(row[3 + per_class * i] or 0) << shift
         crowded = crowded or any(int(n or 0) > 2 for n in row[maxima:])
     if counted and crowded:
-        await _extras(conn, scope, out, inner, bind, names)
+        crowd = " OR ".join(f"x.c{i} > 2" for i in range(len(names)))
+        extras = text(f"{with_pos}SELECT x.p, x.w, {cs} FROM ({weeks}) AS x WHERE {crowd}")  # noqa: S608
+        for row in await conn.execute(extras, bind):
+            week = int(row[1])
+            if 0 <= week < out.weeks:
+                for i, name in enumerate(names):
+                    if int(row[2 + i]) > 2:
+                        out.extra[(name, int(row[0]), week)] = int(row[2 + i]) - 2
     return out
-
-
-async def _extras(
-    conn: AsyncConnection,
-    scope: Scope,
-    out: Presence,
-    inner: str,
-    bind: dict[str, object],
-    names: list[str],
-) -> None:
-    """Rows beyond two of a class in a week, for the few leader-weeks that have any."""
-    crowded = " OR ".join(f"c{i} > 2" for i in range(len(names)))
-    query = text(f"SELECT * FROM ({inner}) AS x WHERE {crowded}")  # noqa: S608
-    for row in await conn.execute(query, bind):
-        pos = scope.leaders.pos.get(row[0])
-        week = int(row[1])
-        if pos is None or not 0 <= week < out.weeks:
-            continue
-        for i, name in enumerate(names):
-            if int(row[2 + i]) > 2:
-                out.extra[(name, pos, week)] = int(row[2 + i]) - 2
 
 
 def bounds(scope: Scope, dialect: str) -> dict[str, object]:

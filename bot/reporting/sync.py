@@ -2,12 +2,12 @@
 
 Idempotent: rows are upserted by pseudonymous key (INSERT … ON CONFLICT DO UPDATE), and a row
 equal to the stored one is not written, so a second run changes nothing. Into an empty table (a
-first or re-keyed sync) rows go straight in, by COPY on PostgreSQL (`sync_write`). Dimensions are read
-whole each time, which carries roster corrections, and a leader (or coach) who was erased or is
-no longer one disappears with every fact about them. Facts are read from `watermark - LOOKBACK`
-on; `full` (or a first sync, or a changed secret) reads everything and deletes whatever the
-operational store no longer has. All writes of one sync are one target transaction: a report
-never sees half a sync.
+first or re-keyed sync) rows go straight in, by COPY on PostgreSQL (`sync_write`). Dimensions
+are read whole each time, which carries roster corrections, and a leader (or coach) who was
+erased or is no longer one disappears with every fact about them. Facts are read from
+`watermark - LOOKBACK` on; `full` (or a first sync, or a changed secret) reads everything and
+deletes whatever the operational store no longer has. All writes of one sync are one target
+transaction: a report never sees half a sync.
 """
 
 from __future__ import annotations
