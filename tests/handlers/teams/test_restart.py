@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.jobs import run_due
 from storage.db import Database
-from storage.models import NudgePlan, NudgeSettings
+from storage.models import Engagement, NudgePlan, NudgeSettings
 from tests.handlers.teams.teams_env import enrolled_world, start, stop, teams_env
 
 
@@ -22,6 +22,11 @@ async def test_a_nudge_after_a_restart_uses_the_stored_reference(
         async with env.rt.database.transaction() as s:
             now = env.rt.clock.now()
             s.add(NudgeSettings(person_id=w.leader.id, quiet_hours_ok=True, updated_at=now))
+            # Welcomed already: else, when this runs outside the leader's working hours, the
+            # welcome waits for them and goes with the nudge (the clock here is the real one).
+            await s.execute(
+                update(Engagement).where(Engagement.id == w.engagement.id).values(welcomed_at=now)
+            )
         await stop(env.rt, env.client)  # the process goes away ...
         env.rt, env.client = await start(env.settings)  # ... and a new one comes up
         await run_due(env.rt.jobs, now=now)  # plans the leader's nudges
