@@ -7,7 +7,7 @@ the secret changed and re-key the whole store.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from storage.crypto import Keyring
 
@@ -22,17 +22,7 @@ Kind = Literal[
     "nudge",
     "handoff",
 ]
-KINDS: tuple[Kind, ...] = (
-    "leader",
-    "coach",
-    "programme",
-    "engagement",
-    "session",
-    "goal",
-    "checkin",
-    "nudge",
-    "handoff",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 KEY_CHECK = "report.key_check"
 """The purpose of the constant whose pseudonym tells which key made a store's keys."""
 

@@ -106,7 +106,7 @@ async def session_cells(conn: AsyncConnection, scope: Scope) -> list[Cell]:
 
 
 async def nudge_cells(conn: AsyncConnection, scope: Scope) -> list[Cell]:
-    """Nudge response rate (answered / delivered) and the median response delay in hours."""
+    """Nudge response rate (answered / delivered): whole period per group, and weekly."""
     leaders = scope.leaders
     if not scope.weeks or not leaders.size:
         return []

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, func, or_, select
+from sqlalchemy import Executable, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reporting.keys import ReportKeys
@@ -20,6 +20,9 @@ from bot.reporting.metrics_scope import monday
 from bot.reporting.sync_sql import utc_week, whole_seconds
 from bot.reporting.sync_write import BATCH, Row
 from storage.models import Booking, BookingSeat, CheckIn, Engagement, Goal, Handoff, Nudge
+
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+"""Any SELECT, whatever its columns."""
 
 OPEN_HANDOFFS = ("offered", "agenda")
 """Handoff statuses the leader may still change (e.g. withdraw) without any timestamp moving."""
@@ -45,10 +48,13 @@ def session_status(seat: str, booking: str, ended: bool) -> str:
     return "held" if booking == "held" or ended else "booked"
 
 
-def _changed(scope: Scope, *columns: Any) -> ColumnElement[bool] | None:
+def _since(stmt: AnySelect, scope: Scope, *columns: Any, still: Any = None) -> AnySelect:
+    """Only rows with one of `columns` at or after `scope.since` (or matching `still`, rows
+    that change with no timestamp of their own); every row when the sync reads everything."""
     if scope.since is None:
-        return None
-    return or_(*(column >= scope.since for column in columns))
+        return stmt
+    changed = or_(*(column >= scope.since for column in columns))
+    return stmt.where(changed if still is None else or_(changed, still))
 
 
 async def _stream(db: AsyncSession, stmt: Executable) -> AsyncIterator[Any]:
@@ -104,9 +110,7 @@ async def sessions(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
         .outerjoin(Engagement, Engagement.id == s.engagement_id)
         .order_by(s.booking_id, s.leader_id, s.id)  # a seat taken again: the latest wins
     )
-    changed = _changed(scope, s.updated_at, b.updated_at, s.ends_at, s.created_at)
-    if changed is not None:
-        stmt = stmt.where(changed)
+    stmt = _since(stmt, scope, s.updated_at, b.updated_at, s.ends_at, s.created_at)
     async for (
         booking,
         leader,
@@ -138,9 +142,7 @@ async def goals(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     g = Goal
     week = utc_week(g.created_at, _dialect(db))
     stmt = select(g.id, g.leader_id, g.baseline_level, g.status, week).order_by(g.id)
-    changed = _changed(scope, g.updated_at, g.created_at)
-    if changed is not None:
-        stmt = stmt.where(changed)
+    stmt = _since(stmt, scope, g.updated_at, g.created_at)
     async for ident, leader, baseline, status, created in _stream(db, stmt):
         if leader not in scope.leaders:
             continue
@@ -160,9 +162,7 @@ async def checkins(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     stmt = select(c.id, c.leader_id, c.goal_id, week, c.level, c.t_score, c.confidence).order_by(
         c.id
     )
-    changed = _changed(scope, c.answered_at, c.created_at)
-    if changed is not None:
-        stmt = stmt.where(changed)
+    stmt = _since(stmt, scope, c.answered_at, c.created_at)
     async for ident, leader, goal, answered, level, t_score, confidence in _stream(db, stmt):
         if leader not in scope.leaders:
             continue
@@ -190,9 +190,7 @@ async def nudges(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
         .where(n.status != "scheduled")
         .order_by(n.id)
     )
-    changed = _changed(scope, n.created_at, n.sent_at, n.answered_at)
-    if changed is not None:
-        stmt = stmt.where(or_(changed, n.status == "sent"))
+    stmt = _since(stmt, scope, n.created_at, n.sent_at, n.answered_at, still=n.status == "sent")
     async for ident, leader, kind, status, week, seconds in _stream(db, stmt):
         if leader not in scope.leaders:
             continue
@@ -210,9 +208,9 @@ async def handoffs(db: AsyncSession, scope: Scope) -> AsyncIterator[Row]:
     """Handoffs made or shared since `since`, and every one still open (never their text)."""
     h = Handoff
     stmt = select(h.id, h.leader_id, h.status, utc_week(h.created_at, _dialect(db))).order_by(h.id)
-    changed = _changed(scope, h.created_at, h.shared_at, h.delivered_at)
-    if changed is not None:
-        stmt = stmt.where(or_(changed, h.status.in_(OPEN_HANDOFFS)))
+    stmt = _since(
+        stmt, scope, h.created_at, h.shared_at, h.delivered_at, still=h.status.in_(OPEN_HANDOFFS)
+    )
     async for ident, leader, status, created in _stream(db, stmt):
         if leader not in scope.leaders:
             continue

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, select, text
+from sqlalchemy import Column, Dialect, Table, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 BATCH = 5_000
@@ -35,17 +35,12 @@ class Counts:
         return self.inserted + self.updated + self.deleted
 
 
-def _upsert_sql(db: AsyncSession, table: Table, key: Column[Any], source: str) -> str:
+def _upsert_sql(dialect: Dialect, table: Table, key: Column[Any], source: str) -> str:
     """INSERT … ON CONFLICT (key) DO UPDATE of every other column, from `source` (VALUES/SELECT).
 
     The SQL is written out (not built per row by SQLAlchemy): a full sync writes a million rows,
     and per-row parameter processing would cost more than the database's own work.
     """
-    dialect = db.get_bind().dialect
-    if dialect.name not in ("postgresql", "sqlite"):  # a warehouse: add its bulk upsert here
-        raise NotImplementedError(
-            f"the reporting sync writes SQLite or PostgreSQL, not {dialect.name}"
-        )
     quote = dialect.identifier_preparer.quote
     names = [quote(c.name) for c in table.columns]
     updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != quote(key.name))
@@ -61,6 +56,10 @@ class _Sink:
     def __init__(self, db: AsyncSession, table: Table, key: Column[Any]) -> None:
         self.db, self.table, self.key = db, table, key
         dialect = db.get_bind().dialect
+        if dialect.name not in ("postgresql", "sqlite"):  # a warehouse: add its bulk upsert here
+            raise NotImplementedError(
+                f"the reporting sync writes SQLite or PostgreSQL, not {dialect.name}"
+            )
         self.postgres = dialect.name == "postgresql"
         quote = dialect.identifier_preparer.quote
         self.names = ", ".join(quote(c.name) for c in table.columns)
@@ -69,7 +68,7 @@ class _Sink:
         marks = ", ".join("?" for _ in table.columns)  # sqlite3's paramstyle
         stage = f"SELECT {self.names} FROM {self.stage}"  # noqa: S608 (our own identifiers)
         source = stage if self.postgres else f"VALUES ({marks})"
-        self.sql = _upsert_sql(db, table, key, source)
+        self.sql = _upsert_sql(dialect, table, key, source)
         self._staged = False
         # SQLite is handed driver values: dates become ISO text as SQLAlchemy's types make them.
         self.processors = [c.type.bind_processor(dialect) for c in table.columns]
